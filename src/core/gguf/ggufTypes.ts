@@ -68,3 +68,35 @@ export interface GgufFile {
   readonly dataOffset: number;
   readonly fileSize: number;
 }
+
+/** What a person wants to know about a GGUF model at a glance (tree, CLI `info`, model info view). */
+export interface GgufModelSummary {
+  readonly path: string;
+  /** `general.architecture`, e.g. "llama", "qwen2". */
+  readonly architecture: string | undefined;
+  /** `general.name`. */
+  readonly name: string | undefined;
+  /** Sum of the element counts of all tensors. */
+  readonly parameterCount: number;
+  /** llama.cpp file type name ("F16", "Q4_K_M", …) from `general.file_type`, else inferred from the tensors. */
+  readonly fileType: string;
+  readonly tensorCount: number;
+  /** `{arch}.context_length`. */
+  readonly contextLength: number | undefined;
+  /** Length of `tokenizer.ggml.tokens` (or `{arch}.vocab_size`). */
+  readonly vocabularySize: number | undefined;
+  /** `tokenizer.ggml.model`, e.g. "llama" (SentencePiece), "gpt2" (BPE). */
+  readonly tokenizerModel: string | undefined;
+  /** `tokenizer.ggml.pre`, e.g. "qwen2", "llama-bpe". */
+  readonly tokenizerPre: string | undefined;
+  readonly embeddingLength: number | undefined;
+  readonly blockCount: number | undefined;
+  readonly headCount: number | undefined;
+  readonly headCountKv: number | undefined;
+  readonly feedForwardLength: number | undefined;
+  /** Size on disk in bytes. */
+  readonly fileSize: number;
+  /** Tensor data bits per parameter. */
+  readonly bitsPerWeight: number;
+  readonly ggufVersion: number;
+}
