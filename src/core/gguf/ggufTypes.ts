@@ -44,6 +44,19 @@ export type GgufValue = GgufScalar | GgufArray;
 /** Metadata in file order. */
 export type GgufMetadata = ReadonlyMap<string, GgufValue>;
 
+/**
+ * A top-level array the reader left undecoded because it is longer than `GgufReadOptions.maxArrayValues`
+ * (e.g. a 150k-token vocabulary when only a summary is wanted): its item type and length, not its values.
+ */
+export interface GgufArraySummary {
+  readonly type: "array-summary";
+  readonly itemType: GgufValueType;
+  readonly length: number;
+}
+
+/** A metadata entry as read with `maxArrayValues`: a full value, or a long array's summary. */
+export type GgufMetadataEntry = GgufValue | GgufArraySummary;
+
 /** One tensor info record. `offset` is relative to the start of the tensor data section. */
 export interface GgufTensorInfo {
   readonly name: string;
@@ -56,11 +69,15 @@ export interface GgufTensorInfo {
   readonly byteLength: number;
 }
 
-/** What the reader returns: everything but the tensor data. */
-export interface GgufFile {
+/**
+ * What the reader returns: everything but the tensor data.
+ * `Entry` is `GgufValue` (the default: every array decoded) or `GgufMetadataEntry` when read with `maxArrayValues`.
+ */
+export interface GgufFile<Entry extends GgufMetadataEntry = GgufValue> {
   readonly path: string;
   readonly version: number;
-  readonly metadata: GgufMetadata;
+  /** Metadata in file order. */
+  readonly metadata: ReadonlyMap<string, Entry>;
   readonly tensors: readonly GgufTensorInfo[];
   /** `general.alignment`, default 32. */
   readonly alignment: number;

@@ -1,0 +1,10 @@
+/** Every `slm-lab` subcommand, in the order `slm-lab --help` lists them. Add new commands here. */
+import { type CliCommand } from "./cliCommand";
+import { infoCommand } from "./commands/infoCommand";
+
+export const cliCommands: readonly CliCommand[] = [infoCommand];
+
+/** The command called `name`, if there is one. */
+export function findCommand(name: string): CliCommand | undefined {
+  return cliCommands.find((command) => command.name === name);
+}

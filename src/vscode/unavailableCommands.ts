@@ -1,0 +1,32 @@
+/**
+ * Commands that package.json contributes but this version does not implement yet. Each says so plainly instead of
+ * pretending; a feature's own module registers its command and removes it from this list.
+ */
+
+import * as vscode from "vscode";
+import { CommandId } from "./contributionIds";
+import { Disposable } from "./lifecycle";
+
+/** Not built yet, with the title the message names (as in package.json). */
+export const UNAVAILABLE_COMMANDS: readonly (readonly [CommandId, string])[] = [
+  [CommandId.downloadModel, "Download Model"],
+  [CommandId.convertToGguf, "Convert to GGUF"],
+  [CommandId.quantizeModel, "Quantize Model"],
+  [CommandId.compareQuantizations, "Compare Quantizations"],
+  [CommandId.benchmarkModel, "Benchmark Model"],
+  [CommandId.toggleInlineCompletions, "Toggle Inline Completions"],
+  [CommandId.selectCompletionModel, "Select Completion Model"],
+];
+
+export class UnavailableCommands extends Disposable {
+  constructor() {
+    super();
+    for (const [id, title] of UNAVAILABLE_COMMANDS) {
+      this._register(
+        vscode.commands.registerCommand(id, () => {
+          void vscode.window.showInformationMessage(`SLM Lab: ${title} is not available in this version yet.`);
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/** Fills a models directory with generated fixture models, in the store's `<publisher>/<repo>/<file>.gguf` layout. */
+import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { ensureFixtureModel } from "../fixtures/fixtureModels";
+import type { FixtureModelName } from "../fixtures/fixtureModelSpecs";
+
+/** The publisher folder that fixture models are filed under. */
+export const FIXTURE_PUBLISHER = "slm-lab-fixtures";
+
+/** Generates (or reuses) each fixture and copies it into `modelsDirectory`; returns the copies' paths. */
+export async function addFixtureModels(modelsDirectory: string, names: readonly FixtureModelName[]): Promise<string[]> {
+  const copies: string[] = [];
+  for (const name of names) {
+    const source = await ensureFixtureModel(name);
+    const target = path.join(modelsDirectory, FIXTURE_PUBLISHER, name, path.basename(source));
+    if (!existsSync(target) || statSync(target).size !== statSync(source).size) {
+      mkdirSync(path.dirname(target), { recursive: true });
+      // A copy, not a link: the extension may delete models, and must never reach into the fixture cache.
+      copyFileSync(source, target);
+    }
+    copies.push(target);
+  }
+  return copies;
+}

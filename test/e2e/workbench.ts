@@ -1,0 +1,133 @@
+/**
+ * Drives the code-server workbench in Debian's Chromium with playwright-core, as a person would: activity bar,
+ * tree views, command palette, webviews (shared/recipes/real-vscode-tests.md lists what has been driven here).
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from "playwright-core";
+import { testResultsDir } from "./projectPaths";
+
+/** Flags for a headless Chromium on a machine with no GPU and no internet (nothing phones home, no sandbox as root). */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-default-apps",
+];
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+export interface OpenWorkbenchOptions {
+  /** Called when the workbench's smoke-test driver reports the end of an extension-host test run. */
+  readonly onAutomationExit?: (code: number) => void;
+  /** Every browser console line (the extension host's console is forwarded there too). */
+  readonly onConsole?: (line: string) => void;
+}
+
+/** Opens a workbench window at `url` and waits until the workbench is on screen. */
+export async function openWorkbench(browser: Browser, url: string, options: OpenWorkbenchOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
+  if (options.onAutomationExit !== undefined) {
+    const onExit = options.onAutomationExit;
+    await page.exposeFunction("codeAutomationExit", (code: unknown) => { onExit(typeof code === "number" ? code : 1); });
+  }
+  if (options.onConsole !== undefined) {
+    const onConsole = options.onConsole;
+    page.on("console", (message) => { onConsole(`[${message.type()}] ${message.text()}`); });
+  }
+  await page.goto(url);
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 60_000 });
+  return page;
+}
+
+/** Clicks a view container's icon in the activity bar (e.g. "SLM Lab") unless it is already open. */
+export async function openViewContainer(page: Page, title: string): Promise<void> {
+  const item = page.locator(".activitybar").getByRole("tab", { name: title, exact: false }).first();
+  await item.waitFor({ state: "visible" });
+  if ((await item.getAttribute("aria-selected")) !== "true") await item.click();
+  await page.locator(".sidebar .composite.title").getByText(title, { exact: false }).first().waitFor({ state: "visible" });
+}
+
+/** The pane of a view in the side bar, by its name ("My Models"); expanded if it was collapsed. */
+export async function viewPane(page: Page, name: string): Promise<Locator> {
+  const pane = page.locator(".sidebar .pane").filter({ has: page.locator(".pane-header", { hasText: name }) }).first();
+  await pane.waitFor({ state: "visible" });
+  const header = pane.locator(".pane-header").first();
+  if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
+  return pane;
+}
+
+/** The visible rows of a tree view, as the text a person reads on each (label and description). */
+export async function treeRows(page: Page, viewName: string): Promise<string[]> {
+  const pane = await viewPane(page, viewName);
+  const rows = pane.locator(".monaco-list-row");
+  const texts = await rows.allInnerTexts();
+  return texts.map((text) => text.replace(/\s+/g, " ").trim());
+}
+
+/** Waits until a row of the tree view contains `text`, and returns that row. */
+export async function waitForTreeRow(page: Page, viewName: string, text: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Locator> {
+  const pane = await viewPane(page, viewName);
+  const row = pane.locator(".monaco-list-row", { hasText: text }).first();
+  await row.waitFor({ state: "visible", timeout: timeoutMs });
+  return row;
+}
+
+/** Runs a command from the palette: F1, type its title ("SLM Lab: Show Model Info"), pick the exact entry. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.locator(".monaco-workbench").click({ position: { x: 5, y: 5 }, force: true }).catch(() => undefined);
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(`>${title}`);
+  const entry = page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first();
+  await entry.waitFor({ state: "visible" });
+  await entry.click();
+}
+
+/** Picks an entry in an open quick pick (e.g. the model that a command asks for). */
+export async function pickQuickPickItem(page: Page, text: string): Promise<void> {
+  const entry = page.locator(".quick-input-widget .monaco-list-row", { hasText: text }).first();
+  await entry.waitFor({ state: "visible" });
+  await entry.click();
+}
+
+/** The content frame of the visible webview (an extension's page lives in `iframe.webview` → `iframe#active-frame`). */
+export function activeWebview(page: Page): FrameLocator {
+  return page.locator("iframe.webview.ready").last().contentFrame().locator("iframe#active-frame").contentFrame();
+}
+
+/** Waits until the visible webview's text contains every one of `needles`, then returns that text. */
+export async function waitForWebviewText(page: Page, needles: readonly string[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  while (Date.now() < deadline) {
+    try {
+      text = await activeWebview(page).locator("body").innerText({ timeout: 2000 });
+      if (needles.every((needle) => text.includes(needle))) return text;
+    } catch {
+      // The webview is still being created.
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the webview never showed ${needles.map((needle) => JSON.stringify(needle)).join(", ")}; it showed:\n${text || "(nothing)"}`);
+}
+
+/** Saves a full-page screenshot under test-results/ and returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(testResultsDir, { recursive: true });
+  const file = path.join(testResultsDir, `${name.replace(/[^\w.-]+/g, "-")}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
