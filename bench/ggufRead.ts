@@ -2,7 +2,7 @@
  * Benchmark: how long reading the header (metadata + tensor infos) of a multi-GB GGUF model takes, ours against
  * node-llama-cpp's `readGgufFileInfo` on the same file in the same run.
  *
- * The model is written with our writer: Qwen2.5-1.5B's shape in F16 (~3.1 GB, 339 tensors) with a synthetic
+ * The model is written with our writer: Qwen2.5-1.5B's shape in F16 (~3.1 GB, 338 tensors) with a synthetic
  * Qwen-sized vocabulary (151,936 byte-level BPE tokens, token types, 151,387 merges, a chat template). Its tensor
  * data is all zeros, which the writer leaves as holes, so the file takes a few MB of disk.
  *
@@ -175,22 +175,29 @@ interface Stats {
   readonly mean: number;
   readonly sd: number;
   readonly min: number;
+  /** Mean CPU time of this process (user + system, all threads): less disturbed by other load on a shared machine. */
+  readonly cpuMean: number;
 }
 
 async function measure(reps: number, run: () => Promise<unknown>): Promise<Stats> {
   for (let i = 0; i < 3; i++) await run(); // warm-up: JIT and page cache
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     await run();
     times.push(performance.now() - start);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000);
   }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
-  return { mean, sd, min: Math.min(...times) };
+  return { mean, sd, min: Math.min(...times), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
 }
 
-const format = (stats: Stats): string => `${stats.mean.toFixed(1)} ± ${stats.sd.toFixed(1)} ms (min ${stats.min.toFixed(1)})`;
+const format = (stats: Stats): string =>
+  `${stats.mean.toFixed(1)} ± ${stats.sd.toFixed(1)} ms (min ${stats.min.toFixed(1)}, CPU ${stats.cpuMean.toFixed(1)} ms)`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -207,7 +214,7 @@ async function main(): Promise<void> {
   );
 
   const { readGgufFileInfo } = await import("node-llama-cpp");
-  console.log(`${args.reps} repetitions each (after 3 warm-ups), file in the page cache:`);
+  console.log(`${args.reps} repetitions each (after 3 warm-ups), file in the page cache; load average ${os.loadavg()[0]?.toFixed(2)} on ${os.cpus().length} CPUs:`);
   const ours = await measure(args.reps, () => readGgufFile(file));
   console.log(`  readGgufFile (all arrays decoded)          ${format(ours)}`);
   const oursSummary = await measure(args.reps, () => readGgufFile(file, { maxArrayValues: 64 }));

@@ -288,7 +288,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  console.log(`\nOK: ${path.relative(root, outFile)} — ${megabytes(zip.length)} MB (budget ${MAX_MEGABYTES} MB), ${entries.length} entries; vsce ${vsceSeconds.toFixed(1)} s, checks included ${seconds.toFixed(1)} s.`);
+  console.log(`\nOK: ${path.relative(root, outFile)} — ${megabytes(zip.length)} MB = ${(zip.length / 2 ** 20).toFixed(1)} MiB (budget ${MAX_MEGABYTES} MB), ${entries.length} entries; vsce ${vsceSeconds.toFixed(1)} s, checks included ${seconds.toFixed(1)} s.`);
 }
 
 main().catch((error: unknown) => {

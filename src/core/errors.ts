@@ -27,8 +27,17 @@ export class UserError extends Error {
 
   /** One line for notifications and the CLI: message, then cause and action when known. */
   toOneLine(): string {
-    return [this.message, this.causeHint, this.action].filter((part): part is string => part !== undefined && part !== "").join(" ");
+    return [this.message, this.causeHint, this.action]
+      .filter((part): part is string => part !== undefined && part !== "")
+      .map(endAsSentence)
+      .join(" ");
   }
+}
+
+/** Ends a part of a one-line message with a full stop unless it already ends in punctuation. */
+function endAsSentence(part: string): string {
+  const trimmed = part.trimEnd();
+  return /[.!?:)\]"'`]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /** The user cancelled: not an error to report, just a stop. */

@@ -83,10 +83,12 @@ export class LocalModels extends Disposable {
     };
   }
 
-  /** The models: the last scan, or a new one when there is none yet. Starts the watchers on first use. */
+  /**
+   * The models: the scan under way if there is one (it may follow a settings change the last scan predates), else
+   * the last scan, else a new one. Starts the watchers on first use.
+   */
   async getScan(): Promise<ModelStoreScan> {
-    if (this._latest !== undefined) return this._latest;
-    return this.running ?? this.refresh();
+    return this.queued ?? this.running ?? this._latest ?? this.refresh();
   }
 
   /** Scans again; while a scan runs, callers share one follow-up scan so what they get is never older than the call. */

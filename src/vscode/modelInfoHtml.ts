@@ -79,7 +79,7 @@ function summaryRows({ summary, parts }: ModelInfoPageInput): Row[] {
     ["Architecture", summary.architecture],
     ["Name", summary.name],
     ["Parameters", `${formatParameterCount(summary.parameterCount)} (${count(summary.parameterCount) ?? ""})`],
-    ["File type", fileTypeDescription === undefined ? summary.fileType : `${summary.fileType} (${fileTypeDescription})`],
+    ["File type", fileTypeDescription === undefined || fileTypeDescription === summary.fileType ? summary.fileType : `${summary.fileType} (${fileTypeDescription})`],
     ["Bits per weight", summary.bitsPerWeight.toFixed(2)],
     ["Size on disk", `${formatBytes(summary.fileSize)} (${count(summary.fileSize) ?? ""} bytes)${parts.length > 1 ? ` in ${parts.length} parts` : ""}`],
     ["Context length", count(summary.contextLength)],

@@ -23,6 +23,12 @@ export interface CodeServerOptions {
   readonly stateDir?: string;
   /** Keep settings already in a persistent state dir, overriding only the keys in `settings`. */
   readonly mergeWithExistingSettings?: boolean;
+  /**
+   * Kill code-server and exit when this process gets SIGINT/SIGTERM/SIGHUP (default true). code-server runs in its
+   * own process group, so a Ctrl-C in the terminal does not reach it; without this it would outlive a cancelled test.
+   * `npm start` handles the signals itself, to stop code-server gracefully.
+   */
+  readonly exitOnSignals?: boolean;
   /** Extra environment for code-server and, through it, the extension host. */
   readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for the server to answer. */
@@ -100,6 +106,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
   const killOnExit = (): void => { killGroup(child, "SIGKILL"); };
   process.on("exit", killOnExit);
+  if (options.exitOnSignals ?? true) exitOnSignals();
 
   let stopped = false;
   const exitedUnexpectedly = new Promise<void>((resolve) => {
@@ -178,6 +185,18 @@ async function waitUntilReady(server: CodeServer, child: ChildProcess, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`no answer on ${server.baseUrl} within ${timeoutMs} ms`);
+}
+
+let signalHandlersInstalled = false;
+
+/** On a termination signal, exit: the "exit" handlers then kill every code-server (and Playwright its browsers). */
+function exitOnSignals(): void {
+  if (signalHandlersInstalled) return;
+  signalHandlersInstalled = true;
+  const codes: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+  for (const [signal, code] of Object.entries(codes)) {
+    process.once(signal, () => { process.exit(code); });
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -4,5 +4,5 @@ import path from "node:path";
 /** The repository root: the folder of SLM Lab's package.json, and the extension's development path. */
 export const projectRoot = path.resolve(__dirname, "..", "..");
 
-/** Screenshots and logs of e2e runs (gitignored). */
-export const testResultsDir = path.join(projectRoot, "test-results");
+/** Screenshots and logs of e2e runs (gitignored; emptied at the start of each run). */
+export const testResultsDir = path.join(projectRoot, "test-results", "e2e");

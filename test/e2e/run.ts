@@ -8,12 +8,14 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import { startE2eSession } from "./e2eSession";
 import type { ExtensionHostReport } from "./extensionHost/harness";
 import { REPORT_FILE_ENV } from "./extensionHost/harness";
 import { projectRoot, testResultsDir } from "./projectPaths";
+import { acquireProcessLock } from "./processLock";
 import { ensureVscodeTools, formatSeconds } from "./vscodeTools";
 
 const UI_FIXTURES = ["tiny-qwen2-coder"] as const;
@@ -27,6 +29,18 @@ interface PhaseResult {
 }
 
 async function main(): Promise<number> {
+  // One real-VS Code run at a time on this machine: two would fight over the CPU and over test-results/.
+  const releaseLock = await acquireProcessLock(path.join(os.tmpdir(), "slm-lab-e2e.lock"), (owner) => {
+    console.log(`[e2e] waiting for another e2e run (process ${owner ?? "?"}) to finish …`);
+  });
+  try {
+    return await runAll();
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runAll(): Promise<number> {
   const started = Date.now();
   rmSync(testResultsDir, { recursive: true, force: true });
   mkdirSync(testResultsDir, { recursive: true });

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     stateDir: path.join(startDir, "code-server"),
     settings: { ...quietWorkbenchSettings, ...slmLabSettings(modelsDirectory, { scanHuggingFaceCache: true }) },
     mergeWithExistingSettings: true,
+    exitOnSignals: false,
   });
   const url = server.workbenchUrl({ extensionDevelopmentPath: projectRoot });
   const line = "─".repeat(72);
@@ -68,6 +69,10 @@ async function main(): Promise<void> {
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    process.once("SIGHUP", stop);
+    // If whoever started us is gone (a closed terminal, a killed npm), do not leave code-server running.
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) stop(); }, 2000).unref();
     void server.exitedUnexpectedly.then(() => {
       console.error(`[start] code-server exited unexpectedly. Last lines of its log:\n${server.logTail()}`);
       process.exitCode = 1;

@@ -7,16 +7,15 @@
  * A stamp file records what is installed, so a second call returns at once.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { acquireProcessLock } from "./processLock";
 import { projectRoot } from "./projectPaths";
 
 /** Versions this project tests against; change them here only. */
 export const NODE_VERSION = "24.21.0";
 export const CODE_SERVER_VERSION = "4.139.1";
 const CHROMIUM_PATH = "/usr/bin/chromium";
-/** Debian packages: the browser, and what code-server's native modules (kerberos) need to build. */
-const APT_PACKAGES = ["chromium", "libkrb5-dev", "pkg-config"] as const;
 
 export interface VscodeTools {
   /** The Node 24 binary that runs code-server. */
@@ -74,14 +73,17 @@ export async function ensureVscodeTools(log: SetupLog = (line) => { console.log(
   const tools = toolPaths();
   if (isReady(tools)) return tools;
   mkdirSync(vscodeCacheDir, { recursive: true });
-  const release = await acquireLock(log);
+  // `npm start` and `npm test` started together must not install into the same folder at once.
+  const release = await acquireProcessLock(lockDir, (owner) => {
+    log(`[setup:e2e] waiting for process ${owner ?? "?"}, which is installing the same tools …`);
+  });
   try {
     // Another process may have finished the work while we waited for the lock.
     if (isReady(tools)) return tools;
     const started = Date.now();
     log(`[setup:e2e] installing the real-VS Code test tools into ${path.relative(projectRoot, vscodeCacheDir)}/ (once; log: ${path.relative(projectRoot, logFile)})`);
     writeFileSync(logFile, "");
-    await ensureAptPackages(log);
+    await ensureAptPackages(tools, log);
     writeCachePackageJson();
     await ensureNode(tools, log);
     await ensureCodeServer(tools, log);
@@ -93,21 +95,38 @@ export async function ensureVscodeTools(log: SetupLog = (line) => { console.log(
   }
 }
 
-async function ensureAptPackages(log: SetupLog): Promise<void> {
-  const missing = APT_PACKAGES.filter((name) => !isDebPackageInstalled(name));
-  if (missing.length === 0 && existsSync(CHROMIUM_PATH)) return;
-  const toInstall = missing.length > 0 ? missing : ["chromium"];
-  const command = `apt-get update && apt-get install -y --no-install-recommends ${toInstall.join(" ")}`;
+/** A Debian package the setup needs, and how to tell that what it provides is already there. */
+interface AptRequirement {
+  readonly packageName: string;
+  readonly isPresent: () => boolean;
+}
+
+function aptRequirements(tools: VscodeTools): AptRequirement[] {
+  const browser: AptRequirement = { packageName: "chromium", isPresent: () => existsSync(CHROMIUM_PATH) };
+  if (existsSync(tools.codeServerEntry)) return [browser];
+  // code-server's postinstall compiles native modules (kerberos, spdlog, sqlite3, …) with node-gyp.
+  return [
+    browser,
+    { packageName: "libkrb5-dev", isPresent: () => isDebPackageInstalled("libkrb5-dev") },
+    { packageName: "pkg-config", isPresent: () => hasCommand("pkg-config") },
+    { packageName: "g++", isPresent: () => hasCommand("g++") },
+    { packageName: "make", isPresent: () => hasCommand("make") },
+    { packageName: "python3", isPresent: () => hasCommand("python3") },
+  ];
+}
+
+async function ensureAptPackages(tools: VscodeTools, log: SetupLog): Promise<void> {
+  const missing = aptRequirements(tools).filter((requirement) => !requirement.isPresent()).map((requirement) => requirement.packageName);
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}`;
   if (process.getuid?.() !== 0) {
-    throw new Error(
-      `[setup:e2e] missing Debian packages: ${toInstall.join(", ")}. Run as root:\n    sudo sh -c '${command}'\nthen run this command again.`,
-    );
+    throw new Error(`[setup:e2e] missing Debian packages: ${missing.join(", ")}. Install them as root:\n    sudo sh -c '${command}'\nthen run this command again.`);
   }
   const started = Date.now();
-  log(`[setup:e2e] apt-get install ${toInstall.join(" ")} …`);
+  log(`[setup:e2e] apt-get install ${missing.join(" ")} …`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   await runLogged("apt-get", ["update"], { env });
-  await runLogged("apt-get", ["install", "-y", "--no-install-recommends", ...toInstall], { env });
+  await runLogged("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { env });
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`[setup:e2e] apt-get finished but ${CHROMIUM_PATH} is missing; see ${logFile}`);
   log(`[setup:e2e]   apt packages ready (${formatSeconds(Date.now() - started)})`);
 }
@@ -115,6 +134,10 @@ async function ensureAptPackages(log: SetupLog): Promise<void> {
 function isDebPackageInstalled(name: string): boolean {
   const result = spawnSync("dpkg-query", ["-W", "-f=${Status}", name], { encoding: "utf8" });
   return result.status === 0 && result.stdout.includes("install ok installed");
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 }
 
 function writeCachePackageJson(): void {
@@ -139,6 +162,7 @@ async function ensureNode(tools: VscodeTools, log: SetupLog): Promise<void> {
 }
 
 async function ensureCodeServer(tools: VscodeTools, log: SetupLog): Promise<void> {
+  if (codeServerWorks(tools)) return;
   const started = Date.now();
   log(`[setup:e2e] npm install code-server@${CODE_SERVER_VERSION} (native modules built against Node ${NODE_VERSION}; a few minutes) …`);
   const nodeDir = path.dirname(path.dirname(tools.nodeBinary));
@@ -150,11 +174,18 @@ async function ensureCodeServer(tools: VscodeTools, log: SetupLog): Promise<void
   await runLogged(npmCommand(), [...npmInstallArgs(), `--nodedir=${nodeDir}`, `code-server@${CODE_SERVER_VERSION}`], {
     env: nestedNpmEnv(pathWithNode24),
   });
-  const check = spawnSync(tools.nodeBinary, [tools.codeServerEntry, "--version"], { encoding: "utf8", timeout: 60_000 });
-  if (check.status !== 0 || !check.stdout.includes(CODE_SERVER_VERSION)) {
+  if (!codeServerWorks(tools)) {
+    const check = spawnSync(tools.nodeBinary, [tools.codeServerEntry, "--version"], { encoding: "utf8", timeout: 60_000 });
     throw new Error(`[setup:e2e] code-server does not start: ${check.stderr || check.stdout}; see ${logFile}`);
   }
   log(`[setup:e2e]   code-server ${CODE_SERVER_VERSION} ready (${formatSeconds(Date.now() - started)})`);
+}
+
+/** Whether the installed code-server runs on our Node 24 and is the version we test against. */
+function codeServerWorks(tools: VscodeTools): boolean {
+  if (!existsSync(tools.codeServerEntry)) return false;
+  const check = spawnSync(tools.nodeBinary, [tools.codeServerEntry, "--version"], { encoding: "utf8", timeout: 60_000 });
+  return check.status === 0 && check.stdout.includes(CODE_SERVER_VERSION);
 }
 
 function npmCommand(): string {
@@ -201,54 +232,6 @@ async function runLogged(command: string, args: readonly string[], options: { en
   if (exitCode !== 0) {
     const tail = readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
     throw new Error(`[setup:e2e] \`${command} ${args.join(" ")}\` failed (exit ${String(exitCode)}). Last lines of ${logFile}:\n${tail}`);
-  }
-}
-
-/** A lock directory so that `npm start` and `npm test` started together do not install twice at once. */
-async function acquireLock(log: SetupLog): Promise<() => void> {
-  let announced = false;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(path.join(lockDir, "pid"), String(process.pid));
-      return () => { rmSync(lockDir, { recursive: true, force: true }); };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const owner = Number(readFileOrEmpty(path.join(lockDir, "pid")));
-    const justCreated = Date.now() - mtimeOrZero(lockDir) < 10_000;
-    if ((owner > 0 && !isAlive(owner)) || (!(owner > 0) && !justCreated)) {
-      rmSync(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (!announced) log(`[setup:e2e] waiting for process ${owner > 0 ? owner : "?"}, which is installing the same tools …`);
-    announced = true;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
-function readFileOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-function mtimeOrZero(file: string): number {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -68,12 +68,26 @@ export async function viewPane(page: Page, name: string): Promise<Locator> {
   return pane;
 }
 
-/** The visible rows of a tree view, as the text a person reads on each (label and description). */
+/** The visible rows of a tree view, as a person reads each: label, then description, separated by a space. */
 export async function treeRows(page: Page, viewName: string): Promise<string[]> {
   const pane = await viewPane(page, viewName);
-  const rows = pane.locator(".monaco-list-row");
-  const texts = await rows.allInnerTexts();
-  return texts.map((text) => text.replace(/\s+/g, " ").trim());
+  const rows = await pane.locator(".monaco-list-row").all();
+  return Promise.all(rows.map((row) => treeRowText(row)));
+}
+
+/** The part of a DOM element that `treeRowText` reads (the test code is compiled without the DOM library). */
+interface TextElement {
+  readonly textContent: string | null;
+  querySelectorAll(selector: string): Iterable<TextElement>;
+}
+
+/** The text of one tree row (label and description are separate elements with no space between them). */
+export async function treeRowText(row: Locator): Promise<string> {
+  return row.evaluate((element: TextElement) => {
+    const parts = Array.from(element.querySelectorAll(".label-name, .label-description"), (part) => (part.textContent ?? "").trim());
+    const text = parts.length > 0 ? parts.join(" ") : (element.textContent ?? "");
+    return text.replace(/\s+/g, " ").trim();
+  });
 }
 
 /** Waits until a row of the tree view contains `text`, and returns that row. */

@@ -106,8 +106,8 @@ export class RawGguf {
     return this.parts.length;
   }
 
-  bytes(data: ArrayLike<number>): this {
-    for (let i = 0; i < data.length; i++) this.parts.push(data[i] ?? 0);
+  bytes(data: Iterable<number>): this {
+    for (const byte of data) this.parts.push(byte);
     return this;
   }
 

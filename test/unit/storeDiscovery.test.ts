@@ -118,8 +118,9 @@ describe("split models", () => {
     const a = groups.find((group) => group.parts[0]?.relativePath === "a/m-00001-of-00003.gguf");
     assert.deepEqual(a?.missing, ["m-00002-of-00003.gguf"]);
     const b = groups.find((group) => group.parts[0]?.relativePath === "b/m-00001-of-00002.gguf");
-    assert.equal(b?.parts.length, 2);
-    assert.deepEqual(b?.missing, []);
+    assert.ok(b);
+    assert.equal(b.parts.length, 2);
+    assert.deepEqual(b.missing, []);
   });
 });
 

@@ -1,5 +1,5 @@
 /** `slm-lab info <file.gguf>... [--json]`: what a GGUF model is, read from its header only (fast on multi-GB files). */
-import { throwIfAborted } from "../../core/errors";
+import { CancelledError, throwIfAborted } from "../../core/errors";
 import { readGgufSummary } from "../../core/gguf/ggufModelSummary";
 import { type GgufModelSummary } from "../../core/gguf/ggufTypes";
 import { type CliCommand } from "../cliCommand";
@@ -36,6 +36,7 @@ export const infoCommand: CliCommand = {
         summaries.push(summary);
         if (!json) context.stdout(`${summaries.length > 1 ? "\n" : ""}${formatModelSummaryText(summary, given)}`);
       } catch (error: unknown) {
+        if (error instanceof CancelledError) throw error;
         // Report and go on with the next file, as `ls` and `stat` do; the exit status says something failed.
         exitCode = Math.max(exitCode, reportFailure(error, context));
       }

@@ -32,7 +32,6 @@ function describeTokenizer(summary: GgufModelSummary): string {
 
 /** The text block for one model: `title` on the first line, then the facts, indented. */
 export function formatModelSummaryText(summary: GgufModelSummary, title: string): string {
-  const headsKv = summary.headCountKv === undefined || summary.headCountKv === summary.headCount ? undefined : summary.headCountKv;
   return (
     `${title}\n` +
     formatAlignedRows([
@@ -52,7 +51,7 @@ export function formatModelSummaryText(summary: GgufModelSummary, title: string)
       ["Embedding width", summary.embeddingLength === undefined ? undefined : count(summary.embeddingLength)],
       ["Feed-forward width", summary.feedForwardLength === undefined ? undefined : count(summary.feedForwardLength)],
       ["Attention heads", summary.headCount === undefined ? undefined : count(summary.headCount)],
-      ["KV heads", headsKv === undefined ? undefined : count(headsKv)],
+      ["KV heads", summary.headCountKv === undefined ? undefined : count(summary.headCountKv)],
     ])
   );
 }

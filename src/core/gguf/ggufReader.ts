@@ -28,7 +28,8 @@ export interface GgufReadOptions {
   readonly signal?: AbortSignal;
   /**
    * Most bytes of header (metadata + tensor infos) the reader will hold in memory; a file whose header is larger is
-   * rejected with `limit-exceeded`. Default 256 MiB (real models need a few MB: a 262k-token vocabulary is ~8 MB).
+   * rejected with `limit-exceeded`. This also bounds what a corrupt count can make the reader allocate. Default
+   * 64 MiB; real models need a few MB (Qwen's 151k-token vocabulary with merges: 5 MB; Gemma's 262k tokens: 16 MB).
    */
   readonly maxHeaderBytes?: number;
   /**
@@ -58,7 +59,7 @@ export const GGUF_MAX_KEY_LENGTH = 65_536;
 /** Most array nesting we accept; llama.cpp reads none, the spec allows some, nobody needs more than a few. */
 export const GGUF_MAX_ARRAY_DEPTH = 8;
 
-const DEFAULT_MAX_HEADER_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 /** First read: enough for the whole header of most small and medium models. */
 const INITIAL_WINDOW = 256 * 1024;
 /** Chunk size of `readTensorData`. */
@@ -284,21 +285,27 @@ class GgufHeaderParser {
     const kvCountOffset = this.pos;
     const kvCount = this.u64("8-byte metadata key-value count");
     const remaining = this.fileSize - this.pos;
-    this.checkCount(tensorCount, MIN_TENSOR_INFO_BYTES, remaining, tensorCountOffset, "tensor count");
-    this.checkCount(kvCount, MIN_KV_BYTES, remaining, kvCountOffset, "metadata key-value count");
+    this.checkCount(tensorCount, MIN_TENSOR_INFO_BYTES, remaining, tensorCountOffset, "tensor count", "tensor infos");
+    this.checkCount(kvCount, MIN_KV_BYTES, remaining, kvCountOffset, "metadata key-value count", "metadata entries");
     if (kvCount * MIN_KV_BYTES + tensorCount * MIN_TENSOR_INFO_BYTES > remaining) {
-      this.fail("truncated", tensorCountOffset, `${tensorCount} tensor infos and ${kvCount} metadata entries in ${remaining} bytes`, "counts larger than the file");
+      this.fail(
+        "truncated",
+        tensorCountOffset,
+        `${tensorCount} tensor infos and ${kvCount} metadata entries in the remaining ${remaining} bytes`,
+        "file too short for its counts",
+      );
     }
     this.tensorCount = tensorCount;
     this.kvCount = kvCount;
   }
 
-  private checkCount(count: number, minBytes: number, remaining: number, offset: number, what: string): void {
-    if (count > remaining / minBytes) {
-      // Past what gguf.cpp could index, or past anything a file this size could hold.
-      const code: GgufFormatErrorCode = count > GGUF_MAX_ARRAY_ELEMENTS ? "limit-exceeded" : "truncated";
-      this.fail(code, offset, `a ${what} that fits in the remaining ${remaining} bytes`, `${what} ${formatCount(count)} is too large`);
+  private checkCount(count: number, minBytes: number, remaining: number, offset: number, what: string, items: string): void {
+    if (count <= remaining / minBytes) return;
+    // Past any sane count (gguf.cpp's array cap), or past what the rest of this file could hold.
+    if (count > GGUF_MAX_ARRAY_ELEMENTS) {
+      this.fail("limit-exceeded", offset, `a ${what} of at most ${GGUF_MAX_ARRAY_ELEMENTS}`, `${what} ${formatCount(count)} is too large`);
     }
+    this.fail("truncated", offset, `a ${what} that fits in the remaining ${remaining} bytes`, `file too short for ${count} ${items}`);
   }
 
   // ---- metadata -----------------------------------------------------------------------------------------------
@@ -565,7 +572,9 @@ class GgufHeaderParser {
   /** Makes sure `n` bytes from `pos` are in the window: truncated if the file is shorter, else asks for more. */
   private need(n: number, expected: string): void {
     if (this.pos + n <= this.end) return;
-    if (this.pos + n > this.fileSize) this.fail("truncated", this.pos, `${expected} of ${this.subject()}`);
+    if (this.pos + n > this.fileSize) {
+      this.fail("truncated", this.pos, this.section === "header" ? `${expected} in the header` : `${expected} of ${this.subject()}`);
+    }
     throw new NeedMoreData(this.pos + n);
   }
 

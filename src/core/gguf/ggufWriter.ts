@@ -55,6 +55,7 @@ interface TensorPlacement {
 interface GgufLayout {
   /** Magic through the padding before the data section. */
   readonly header: Buffer;
+  readonly alignment: number;
   readonly dataOffset: number;
   readonly placements: readonly TensorPlacement[];
   readonly totalSize: number;
@@ -93,7 +94,7 @@ export async function writeGgufFile(filePath: string, input: GgufWriteInput, opt
       const start = layout.dataOffset + placement.offset;
       await writeTensorData(handle, placement, start, signal, report);
       // The padding after each tensor is zeros: a hole that the final truncate (or the next write) fills in.
-      report(alignUp(placement.byteLength, layoutAlignment(input)) - placement.byteLength);
+      report(alignUp(placement.byteLength, layout.alignment) - placement.byteLength);
     }
     // Sets the size, which also materialises trailing holes.
     await handle.truncate(layout.totalSize);
@@ -230,7 +231,7 @@ function planLayout(input: GgufWriteInput): GgufLayout {
   }
   const dataOffset = placements.length > 0 ? alignUp(sink.length, alignment) : sink.length;
   sink.zeros(dataOffset - sink.length);
-  return { header: sink.result(), dataOffset, placements, totalSize: dataOffset + dataSize };
+  return { header: sink.result(), alignment, dataOffset, placements, totalSize: dataOffset + dataSize };
 }
 
 const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {

@@ -6,6 +6,7 @@
  */
 import { runExtensionHostTests } from "./harness";
 import "./activation.test";
+import "./myModels.test";
 
 export async function run(): Promise<void> {
   const report = await runExtensionHostTests((line) => { console.log(line); });

@@ -8,14 +8,27 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
+import { formatParameterCount } from "../../../src/core/format/humanUnits";
+import { readGgufFile } from "../../../src/core/gguf/ggufReader";
+import { fixtureVocabularyPath, vocabularySize } from "../../fixtures/fixtureModels";
+import { fixtureModelSpecs, fixtureTensorPlan, planParameterCount } from "../../fixtures/fixtureModelSpecs";
 import { startE2eSession, type E2eSession } from "../e2eSession";
-import { openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, treeRows, waitForTreeRow, waitForWebviewText } from "../workbench";
+import { openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, treeRows, treeRowText, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
 
 let session: E2eSession | undefined;
 let page: Page | undefined;
-let modelFileName = "";
+/** The model's file name without `.gguf`: what the My Models row and the quick pick show. */
+let modelStem = "";
+/** The parameter count the fixture generator built the model with (not read back through the extension's code). */
+let parameterCount = 0;
+
+async function fixtureParameterCount(): Promise<number> {
+  const spec = fixtureModelSpecs[FIXTURE];
+  const vocabulary = await readGgufFile(await fixtureVocabularyPath(spec));
+  return planParameterCount(fixtureTensorPlan(spec, vocabularySize(vocabulary.metadata)));
+}
 
 /** Runs one step of a test; on failure saves a screenshot and code-server's log, and names them in the error. */
 async function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
@@ -33,7 +46,8 @@ before(async () => {
   session = await startE2eSession({ fixtures: [FIXTURE] });
   const [modelFile] = session.modelFiles;
   assert.ok(modelFile !== undefined);
-  modelFileName = path.basename(modelFile);
+  modelStem = path.parse(modelFile).name;
+  parameterCount = await fixtureParameterCount();
   page = await session.openWindow();
 }, { timeout: 180_000 });
 
@@ -48,31 +62,31 @@ after(async () => {
 void test("the SLM Lab container lists the fixture model in My Models", { timeout: 90_000 }, async (t) => {
   await step(t, async (p) => {
     await openViewContainer(p, "SLM Lab");
-    const row = await waitForTreeRow(p, "My Models", path.parse(modelFileName).name, 60_000);
-    const text = (await row.innerText()).replace(/\s+/g, " ");
-    assert.match(text, /qwen2/i, `the My Models row should name the architecture: "${text}"`);
+    const row = await waitForTreeRow(p, "My Models", modelStem, 60_000);
+    const text = await treeRowText(row);
+    // The row names the architecture, the parameter count (as model cards do: "40.1M") and the file type.
+    assert.match(text, /\bqwen2\b/, `My Models row: "${text}"`);
+    assert.ok(text.includes(formatParameterCount(parameterCount)), `My Models row "${text}" should show ${formatParameterCount(parameterCount)} parameters`);
+    assert.match(text, /\bF16\b/, `My Models row: "${text}"`);
     const rows = await treeRows(p, "My Models");
-    assert.ok(rows.some((r) => r.includes(path.parse(modelFileName).name)), `rows: ${JSON.stringify(rows)}`);
-    const file = await saveScreenshot(p, "ui-my-models");
-    console.log(`# screenshot: ${file}`);
+    assert.equal(rows.filter((r) => r.includes(modelStem)).length, 1, `exactly one row for the model: ${JSON.stringify(rows)}`);
+    console.log(`# screenshot: ${await saveScreenshot(p, "ui-my-models")}`);
   });
 });
 
 void test("Show Model Info from the command palette shows the model's metadata", { timeout: 90_000 }, async (t) => {
   await step(t, async (p) => {
-    // Select the model row, so that the command has a model whether it reads the selection or asks.
     await openViewContainer(p, "SLM Lab");
-    const row = await waitForTreeRow(p, "My Models", path.parse(modelFileName).name);
-    await row.click();
+    await waitForTreeRow(p, "My Models", modelStem);
     await runCommand(p, "SLM Lab: Show Model Info");
-    // Without an argument the command may ask which model: pick ours if a quick pick opens.
-    const quickPick = p.locator(".quick-input-widget .monaco-list-row", { hasText: path.parse(modelFileName).name });
-    if (await quickPick.first().isVisible({ timeout: 2000 }).catch(() => false)) {
-      await pickQuickPickItem(p, path.parse(modelFileName).name);
-    }
-    const text = await waitForWebviewText(p, ["qwen2"], 60_000);
-    assert.match(text, /qwen2/);
-    const file = await saveScreenshot(p, "ui-model-info");
-    console.log(`# screenshot: ${file}`);
+    // From the palette (no argument) the command asks which model.
+    await pickQuickPickItem(p, modelStem);
+    const exactCount = parameterCount.toLocaleString("en-US");
+    const text = await waitForWebviewText(p, ["Architecture", "qwen2", "Parameters", exactCount], 60_000);
+    assert.match(text, /Architecture\s+qwen2/, "the summary names the architecture");
+    assert.ok(text.includes(`${formatParameterCount(parameterCount)} (${exactCount})`), `the summary shows ${formatParameterCount(parameterCount)} (${exactCount}) parameters`);
+    // Real tokenizer metadata came through: Qwen2's BPE tokenizer with its pre-tokenizer.
+    assert.match(text, /gpt2/, "the summary names the tokenizer model");
+    console.log(`# screenshot: ${await saveScreenshot(p, "ui-model-info")}`);
   });
 });
