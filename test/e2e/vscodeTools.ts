@@ -103,7 +103,7 @@ interface AptRequirement {
 
 function aptRequirements(tools: VscodeTools): AptRequirement[] {
   const browser: AptRequirement = { packageName: "chromium", isPresent: () => existsSync(CHROMIUM_PATH) };
-  if (existsSync(tools.codeServerEntry)) return [browser];
+  if (codeServerWorks(tools)) return [browser];
   // code-server's postinstall compiles native modules (kerberos, spdlog, sqlite3, …) with node-gyp.
   return [
     browser,

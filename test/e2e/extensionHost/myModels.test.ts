@@ -120,7 +120,7 @@ extensionHostTest("My Models follows a change of slmLab.modelsDirectory and pick
     await configuration.update("modelsDirectory", original?.globalValue, vscode.ConfigurationTarget.Global);
     await rm(dir, { recursive: true, force: true });
   }
-  await eventually("the original models folder again", () => Promise.resolve(slm.modelLocations().modelsDirectory === path.resolve(original?.globalValue ?? "") ? true : undefined));
+  await eventually("the original models folder again", () => Promise.resolve(slm.modelLocations().modelsDirectory !== dir ? true : undefined));
   await eventually("the fixture model in the tree again", async () => ((await modelNodes(slm, "models-folder")).some((node) => node.model.label.startsWith("tiny-qwen2-coder")) ? true : undefined));
 }, { timeoutMs: 60_000 });
 
