@@ -115,7 +115,8 @@ export function modelDescription(model: StoredModel): string {
 }
 
 function modelItem(model: StoredModel): vscode.TreeItem {
-  const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.None);
+  // Everything here is GGUF: the extension only costs width that the description needs (the tooltip has the path).
+  const item = new vscode.TreeItem(model.label.replace(/\.gguf$/i, ""), vscode.TreeItemCollapsibleState.None);
   item.id = model.id;
   item.description = modelDescription(model);
   item.contextValue = model.source === "models-folder" ? TreeItemContext.deletableModel : TreeItemContext.model;

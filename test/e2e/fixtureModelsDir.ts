@@ -12,8 +12,9 @@ export async function addFixtureModels(modelsDirectory: string, names: readonly 
   const copies: string[] = [];
   for (const name of names) {
     const source = await ensureFixtureModel(name);
-    const target = path.join(modelsDirectory, FIXTURE_PUBLISHER, name, path.basename(source));
-    if (!existsSync(target) || statSync(target).size !== statSync(source).size) {
+    // Named as people name GGUF files (`<model>-<type>.gguf`): the cache name carries generator version, seed and commit.
+    const target = path.join(modelsDirectory, FIXTURE_PUBLISHER, name, `${name}-f16.gguf`);
+    if (!existsSync(target) || statSync(target).size !== statSync(source).size || statSync(target).mtimeMs < statSync(source).mtimeMs) {
       mkdirSync(path.dirname(target), { recursive: true });
       // A copy, not a link: the extension may delete models, and must never reach into the fixture cache.
       copyFileSync(source, target);

@@ -79,7 +79,7 @@ extensionHostTest("My Models lists the fixture model from the models folder set 
   const fixture = nodes.find((node) => node.model.label.startsWith("tiny-qwen2-coder"));
   assert.ok(fixture, `fixture model not in the tree; it shows: ${nodes.map((node) => node.model.label).join(", ")}`);
   const item = slm.myModels.getTreeItem(fixture);
-  assert.equal(item.label, path.basename(fixture.model.path));
+  assert.equal(item.label, path.basename(fixture.model.path, ".gguf"));
   assert.match(String(item.description), /^qwen2 · [\d.]+[KMB] · F16 · [\d.]+ MiB$/);
   assert.equal(item.contextValue, "slmLab.model.deletable");
   assert.ok(fixture.model.path.startsWith(path.resolve(configured)));
