@@ -151,6 +151,7 @@ function printReport(report: ExtensionHostReport): void {
       console.log((result.error ?? "").split("\n").map((line) => `    ${line}`).join("\n"));
     }
   }
+  for (const measurement of report.measurements) console.log(`measured: ${measurement.name} = ${measurement.value.toFixed(1)} ${measurement.unit}`);
   console.log(`extension host: ${report.passed} passed, ${report.failed} failed`);
 }
 

@@ -20,16 +20,30 @@ export interface ExtensionHostTestResult {
   readonly error?: string;
 }
 
+/** A number a test measured in the real extension host (reported, never asserted against a target). */
+export interface ExtensionHostMeasurement {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
 export interface ExtensionHostReport {
   readonly passed: number;
   readonly failed: number;
   readonly results: readonly ExtensionHostTestResult[];
+  readonly measurements: readonly ExtensionHostMeasurement[];
 }
 
 /** Environment variable naming the file where the report is written as JSON (set by test/e2e/run.ts on code-server). */
 export const REPORT_FILE_ENV = "SLM_LAB_EXTENSION_HOST_REPORT";
 
 const registered: RegisteredTest[] = [];
+const measurements: ExtensionHostMeasurement[] = [];
+
+/** Records a measurement for the run's report (test/e2e/run.ts prints it after the results). */
+export function recordMeasurement(name: string, value: number, unit: string): void {
+  measurements.push({ name, value, unit });
+}
 
 /** Registers a test that runs inside the real extension host, with the real `vscode` API. */
 export function extensionHostTest(name: string, fn: ExtensionHostTestFn, options: { timeoutMs?: number } = {}): void {
@@ -54,7 +68,7 @@ export async function runExtensionHostTests(log: (line: string) => void): Promis
     }
   }
   const passed = results.filter((result) => result.passed).length;
-  const report: ExtensionHostReport = { passed, failed: results.length - passed, results };
+  const report: ExtensionHostReport = { passed, failed: results.length - passed, results, measurements };
   log(`${report.passed} passed, ${report.failed} failed`);
   const reportFile = process.env[REPORT_FILE_ENV];
   if (reportFile !== undefined && reportFile !== "") writeFileSync(reportFile, JSON.stringify(report, null, 2));

@@ -13,7 +13,7 @@ import type { GgufValue } from "../../../src/core/gguf/ggufTypes";
 import { encodeGguf } from "../../../src/core/gguf/ggufWriter";
 import type { DeleteModelOutcome } from "../../../src/vscode/modelCommands";
 import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
-import { extensionHostTest } from "./harness";
+import { extensionHostTest, recordMeasurement } from "./harness";
 
 const EXTENSION_ID = "slm-lab.slm-lab";
 const MODEL_INFO_VIEW_TYPE = "slmLab.modelInfo";
@@ -66,7 +66,9 @@ function tinyGguf(name: string): Uint8Array {
 extensionHostTest("activation is logged and returns the API", async () => {
   const slm = await api();
   assert.ok(slm.activationMs >= 0);
-  console.log(`[slm-lab] activate() took ${slm.activationMs.toFixed(1)} ms in this extension host`);
+  recordMeasurement("SLM Lab activate()", slm.activationMs, "ms");
+  assert.ok(slm.loadAndActivationMs !== undefined, "dist/extension.js carries the load-time banner");
+  recordMeasurement("SLM Lab bundle load + activate()", slm.loadAndActivationMs, "ms");
 });
 
 extensionHostTest("My Models lists the fixture model from the models folder set in settings", async () => {
