@@ -1,5 +1,5 @@
 /** Fills a models directory with generated fixture models, in the store's `<publisher>/<repo>/<file>.gguf` layout. */
-import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import type { FixtureModelName } from "../fixtures/fixtureModelSpecs";
@@ -18,6 +18,10 @@ export async function addFixtureModels(modelsDirectory: string, names: readonly 
       mkdirSync(path.dirname(target), { recursive: true });
       // A copy, not a link: the extension may delete models, and must never reach into the fixture cache.
       copyFileSync(source, target);
+    }
+    // The fixture's folder is ours: copies left by older generator versions would show up as extra models.
+    for (const entry of readdirSync(path.dirname(target))) {
+      if (entry !== path.basename(target)) rmSync(path.join(path.dirname(target), entry), { recursive: true, force: true });
     }
     copies.push(target);
   }
