@@ -1,8 +1,9 @@
 /** Every `slm-lab` subcommand, in the order `slm-lab --help` lists them. Add new commands here. */
 import { type CliCommand } from "./cliCommand";
+import { catalogCommand } from "./commands/catalogCommand";
 import { infoCommand } from "./commands/infoCommand";
 
-export const cliCommands: readonly CliCommand[] = [infoCommand];
+export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand];
 
 /** The command called `name`, if there is one. */
 export function findCommand(name: string): CliCommand | undefined {
