@@ -2,8 +2,9 @@
 import { type CliCommand } from "./cliCommand";
 import { catalogCommand } from "./commands/catalogCommand";
 import { infoCommand } from "./commands/infoCommand";
+import { quantizeCommand } from "./commands/quantizeCommand";
 
-export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand];
+export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand, quantizeCommand];
 
 /** The command called `name`, if there is one. */
 export function findCommand(name: string): CliCommand | undefined {

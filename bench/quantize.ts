@@ -1,0 +1,185 @@
+/**
+ * Benchmark and conformance check: SLM Lab's quantizer (the bundled libllama's llama_model_quantize through koffi)
+ * against llama.cpp's own `llama-quantize` built from the same source (node-llama-cpp's git bundle).
+ *
+ * 1. Builds `llama-quantize` once into .cache/llama.cpp-tools/<commit>/build (cmake + ninja, GGML_NATIVE=OFF like the
+ *    bundled binaries: the quantizers live in ggml-base, which is then compiled for baseline x86-64 in both, so no
+ *    FMA contraction or other -march=native codegen can change the rounding).
+ * 2. For every offered type that needs no importance matrix, quantizes each identity model with both and compares
+ *    sha256 of the outputs (byte identity).
+ * 3. For the timing types, quantizes the timing model with both, alternating, `--reps` times each, with the same
+ *    threads, and prints wall time ours ÷ theirs. Both are timed as a user runs them: a whole process
+ *    (`node bin/slm-lab.cjs quantize …` — our dry run for the disk check included — vs `llama-quantize …`).
+ *
+ *   npx tsx bench/quantize.ts [--threads 2] [--reps 3] [--identity-models tiny-llama-spm,tiny-qwen2-coder]
+ *       [--timing-model qwen2.5-coder-0.5b-shape] [--timing-types Q8_0,Q4_0,Q4_K_M] [--types Q4_0,…] [--dir DIR]
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { quantizationTypes } from "../src/core/quantize/quantizationTypes";
+import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
+import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
+import { llamaCppBundleCommit, llamaCppSourceTree, repositoryRoot } from "../test/fixtures/llamaCppSource";
+
+const execFileAsync = promisify(execFile);
+
+interface Args {
+  readonly threads: number;
+  readonly reps: number;
+  readonly identityModels: readonly string[];
+  readonly timingModel: string;
+  readonly timingTypes: readonly string[];
+  readonly types: readonly string[] | undefined;
+  readonly dir: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (!arg.startsWith("--") || argv[i + 1] === undefined) throw new Error(`bad argument ${arg}; see the usage at the top of bench/quantize.ts`);
+    values.set(arg.slice(2), argv[++i] ?? "");
+  }
+  const list = (key: string, fallback: string): string[] => (values.get(key) ?? fallback).split(",").filter((item) => item !== "");
+  const threads = Number(values.get("threads") ?? "2");
+  const reps = Number(values.get("reps") ?? "3");
+  if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(reps) || reps < 1) throw new Error("--threads and --reps must be positive integers");
+  const types = values.get("types");
+  return {
+    threads,
+    reps,
+    identityModels: list("identity-models", "tiny-llama-spm,tiny-qwen2-coder"),
+    timingModel: values.get("timing-model") ?? "qwen2.5-coder-0.5b-shape",
+    timingTypes: list("timing-types", "Q8_0,Q4_0,Q4_K_M"),
+    types: types === undefined ? undefined : types.split(","),
+    dir: values.get("dir") ?? path.join(os.tmpdir(), "slm-lab-bench-quantize"),
+  };
+}
+
+/** Builds llama-quantize from the bundled source once; returns its path. */
+async function buildLlamaQuantize(): Promise<string> {
+  const commit = await llamaCppBundleCommit();
+  const cacheDir = path.join(repositoryRoot(), ".cache", "llama.cpp-tools", commit);
+  const buildDir = path.join(cacheDir, "build");
+  const binary = path.join(buildDir, "bin", "llama-quantize");
+  if (existsSync(binary)) return binary;
+  const source = await llamaCppSourceTree();
+  console.error(`building llama-quantize from ${source} into ${buildDir} (several minutes on 2 cores)…`);
+  const generator = spawnSync("ninja", ["--version"]).status === 0 ? ["-G", "Ninja"] : [];
+  const configure = [
+    "-S", source, "-B", buildDir, ...generator, "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=OFF",
+    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_OPENSSL=OFF",
+  ];
+  for (const args of [configure, ["--build", buildDir, "-j", String(os.availableParallelism()), "--target", "llama-quantize"]]) {
+    const result = spawnSync("nice", ["-n", "10", "cmake", ...args], { stdio: ["ignore", "ignore", "inherit"] });
+    if (result.status !== 0) throw new Error(`cmake ${args.join(" ")} failed (exit ${String(result.status)})`);
+  }
+  return binary;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function modelPath(nameOrPath: string): Promise<string> {
+  return nameOrPath.endsWith(".gguf") ? path.resolve(nameOrPath) : await ensureFixtureModel(nameOrPath as FixtureModelName);
+}
+
+const cli = path.join(repositoryRoot(), "bin", "slm-lab.cjs");
+
+async function runOurs(input: string, output: string, type: string, threads: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await execFileAsync(process.execPath, [cli, "quantize", input, output, type, "--threads", String(threads)]);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function runTheirs(binary: string, input: string, output: string, type: string, threads: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await execFileAsync(binary, [input, output, type, String(threads)], { maxBuffer: 64 * 1024 * 1024 });
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  console.error("building SLM Lab (node esbuild.mjs)…");
+  const build = spawnSync(process.execPath, [path.join(repositoryRoot(), "esbuild.mjs")], { cwd: repositoryRoot(), stdio: "inherit" });
+  if (build.status !== 0) throw new Error("the SLM Lab build failed");
+  const binary = await buildLlamaQuantize();
+  await rm(args.dir, { recursive: true, force: true });
+  await mkdir(args.dir, { recursive: true });
+
+  const types = args.types ?? quantizationTypes.filter((type) => !type.requiresImatrix).map((type) => type.name);
+  console.log(`# byte identity: SLM Lab vs llama-quantize (${binary}), ${args.threads} threads`);
+  console.log("| model | type | size (bytes) | identical |");
+  console.log("|---|---|---:|---|");
+  let mismatches = 0;
+  for (const name of args.identityModels) {
+    const input = await modelPath(name);
+    for (const type of types) {
+      const ours = path.join(args.dir, `ours-${type}.gguf`);
+      const theirs = path.join(args.dir, `theirs-${type}.gguf`);
+      try {
+        await runOurs(input, ours, type, args.threads);
+      } catch (error: unknown) {
+        // Refused before any work (e.g. a mix that needs an importance matrix): llama-quantize must refuse it too.
+        const refusal = /slm-lab: (.*)/.exec(String((error as { stderr?: unknown }).stderr))?.[1] ?? String(error);
+        const theirsFailed = await runTheirs(binary, input, theirs, type, args.threads).then(() => false, () => true);
+        if (!theirsFailed) mismatches++;
+        console.log(`| ${name} | ${type} | — | ${theirsFailed ? "both refuse" : "NO: only ours refuses"}: ${refusal.slice(0, 60)} |`);
+        await rm(theirs, { force: true });
+        continue;
+      }
+      await runTheirs(binary, input, theirs, type, args.threads);
+      const [a, b] = await Promise.all([sha256(ours), sha256(theirs)]);
+      const { size } = await stat(ours);
+      if (a !== b) mismatches++;
+      console.log(`| ${name} | ${type} | ${size} | ${a === b ? "yes" : `NO (${a.slice(0, 12)} vs ${b.slice(0, 12)})`} |`);
+      await rm(ours, { force: true });
+      await rm(`${ours}.slm-lab.json`, { force: true });
+      await rm(theirs, { force: true });
+    }
+  }
+
+  const input = await modelPath(args.timingModel);
+  console.log(`\n# wall time: ${args.timingModel}, ${args.threads} threads, ${args.reps} runs each (alternating), whole processes`);
+  console.log("| type | ours (s) | llama-quantize (s) | ours ÷ theirs |");
+  console.log("|---|---:|---:|---:|");
+  for (const type of args.timingTypes) {
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const out = path.join(args.dir, `timing-${type}.gguf`);
+    for (let rep = 0; rep < args.reps; rep++) {
+      ours.push(await runOurs(input, out, type, args.threads));
+      await rm(out, { force: true });
+      await rm(`${out}.slm-lab.json`, { force: true });
+      theirs.push(await runTheirs(binary, input, out, type, args.threads));
+      await rm(out, { force: true });
+    }
+    const a = meanStd(ours);
+    const b = meanStd(theirs);
+    console.log(`| ${type} | ${(a.mean / 1000).toFixed(2)} ± ${(a.std / 1000).toFixed(2)} | ${(b.mean / 1000).toFixed(2)} ± ${(b.std / 1000).toFixed(2)} | ${(a.mean / b.mean).toFixed(3)} |`);
+  }
+  await rm(args.dir, { recursive: true, force: true });
+  if (mismatches > 0) {
+    console.error(`${mismatches} output(s) differ from llama-quantize's`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
