@@ -1,10 +1,11 @@
 /** Every `slm-lab` subcommand, in the order `slm-lab --help` lists them. Add new commands here. */
 import { type CliCommand } from "./cliCommand";
 import { catalogCommand } from "./commands/catalogCommand";
+import { downloadCommand } from "./commands/downloadCommand";
 import { infoCommand } from "./commands/infoCommand";
 import { quantizeCommand } from "./commands/quantizeCommand";
 
-export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand, quantizeCommand];
+export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand, downloadCommand, quantizeCommand];
 
 /** The command called `name`, if there is one. */
 export function findCommand(name: string): CliCommand | undefined {
