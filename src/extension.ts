@@ -12,6 +12,7 @@ import { LocalModels, type ModelLocations } from "./vscode/localModels";
 import { ModelCommands } from "./vscode/modelCommands";
 import { ModelInfoPanels } from "./vscode/modelInfoPanel";
 import { MyModelsTreeProvider } from "./vscode/myModelsTree";
+import { QuantizeCommand } from "./vscode/quantizeCommand";
 import { UnavailableCommands } from "./vscode/unavailableCommands";
 
 /** Set by the esbuild banner of dist/extension.js when the bundle starts evaluating (absent when run from source). */
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): SlmLabApi {
   ctx.own(vscode.window.registerTreeDataProvider(ViewId.catalog, new CatalogPlaceholderTree()));
   const panels = ctx.own(new ModelInfoPanels(ctx));
   ctx.own(new ModelCommands(ctx, localModels, panels));
+  ctx.own(new QuantizeCommand(ctx, localModels));
   ctx.own(new UnavailableCommands());
 
   const finished = performance.now();

@@ -11,7 +11,6 @@ import { Disposable } from "./lifecycle";
 export const UNAVAILABLE_COMMANDS: readonly (readonly [CommandId, string])[] = [
   [CommandId.downloadModel, "Download Model"],
   [CommandId.convertToGguf, "Convert to GGUF"],
-  [CommandId.quantizeModel, "Quantize Model"],
   [CommandId.compareQuantizations, "Compare Quantizations"],
   [CommandId.benchmarkModel, "Benchmark Model"],
   [CommandId.toggleInlineCompletions, "Toggle Inline Completions"],

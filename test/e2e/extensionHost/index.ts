@@ -7,6 +7,7 @@
 import { runExtensionHostTests } from "./harness";
 import "./activation.test";
 import "./myModels.test";
+import "./quantize.test";
 
 export async function run(): Promise<void> {
   const report = await runExtensionHostTests((line) => { console.log(line); });
