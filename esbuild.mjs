@@ -55,8 +55,14 @@ const workerEntries = Object.fromEntries(
 
 const targets = [
   // The extension: CommonJS for the VS Code extension host.
-  // The banner stamps the start of the bundle's evaluation, so the logged activation time includes loading it.
-  { ...nodeTarget, entryPoints: { extension: "src/extension.ts" }, outdir: "dist", banner: { js: "\"use strict\";\nvar __slmLabBundleStart = performance.now();" } },
+  // Banner and footer stamp the start and end of the bundle's evaluation: the logged activation cost includes loading it.
+  {
+    ...nodeTarget,
+    entryPoints: { extension: "src/extension.ts" },
+    outdir: "dist",
+    banner: { js: "\"use strict\";\nvar __slmLabBundleStart = performance.now(), __slmLabBundleEnd;" },
+    footer: { js: "__slmLabBundleEnd = performance.now();" },
+  },
   // The `slm-lab` command line on the same core.
   { ...nodeTarget, entryPoints: { cli: "src/cli/main.ts" }, outdir: "dist" },
   // Workers that run heavy core work off the extension host's thread.

@@ -67,8 +67,9 @@ extensionHostTest("activation is logged and returns the API", async () => {
   const slm = await api();
   assert.ok(slm.activationMs >= 0);
   recordMeasurement("SLM Lab activate()", slm.activationMs, "ms");
-  assert.ok(slm.loadAndActivationMs !== undefined, "dist/extension.js carries the load-time banner");
-  recordMeasurement("SLM Lab bundle load + activate()", slm.loadAndActivationMs, "ms");
+  assert.ok(slm.bundleLoadMs !== undefined, "dist/extension.js carries the load-time banner and footer");
+  recordMeasurement("SLM Lab bundle load (evaluation of dist/extension.js)", slm.bundleLoadMs, "ms");
+  recordMeasurement("SLM Lab load + activate()", slm.bundleLoadMs + slm.activationMs, "ms");
 });
 
 extensionHostTest("My Models lists the fixture model from the models folder set in settings", async () => {
