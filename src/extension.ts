@@ -6,8 +6,10 @@
 import * as vscode from "vscode";
 import type { ModelStoreScan } from "./core/store/storedModel";
 import { ViewId } from "./vscode/contributionIds";
-import { CatalogPlaceholderTree } from "./vscode/catalogPlaceholderTree";
+import { CatalogTreeProvider } from "./vscode/catalogTree";
 import { Ctx } from "./vscode/ctx";
+import { DownloadCommand } from "./vscode/downloadCommand";
+import { HubSignInCommand } from "./vscode/hubSignInCommand";
 import { LocalModels, type ModelLocations } from "./vscode/localModels";
 import { ModelCommands } from "./vscode/modelCommands";
 import { ModelInfoPanels } from "./vscode/modelInfoPanel";
@@ -27,6 +29,8 @@ export interface SlmLabApi {
   readonly bundleLoadMs: number | undefined;
   /** The My Models tree's data, as the view sees it. */
   readonly myModels: MyModelsTreeProvider;
+  /** The Catalog tree's data, as the view sees it. */
+  readonly catalog: CatalogTreeProvider;
   /** Where models are looked for now. */
   modelLocations(): ModelLocations;
   /** Scans the models folder and the HF cache again. */
@@ -41,10 +45,13 @@ export function activate(context: vscode.ExtensionContext): SlmLabApi {
   const localModels = ctx.own(new LocalModels(ctx));
   const myModels = ctx.own(new MyModelsTreeProvider(localModels));
   ctx.own(vscode.window.createTreeView(ViewId.myModels, { treeDataProvider: myModels }));
-  ctx.own(vscode.window.registerTreeDataProvider(ViewId.catalog, new CatalogPlaceholderTree()));
+  const catalog = new CatalogTreeProvider();
+  ctx.own(vscode.window.registerTreeDataProvider(ViewId.catalog, catalog));
   const panels = ctx.own(new ModelInfoPanels(ctx));
   ctx.own(new ModelCommands(ctx, localModels, panels));
   ctx.own(new QuantizeCommand(ctx, localModels));
+  ctx.own(new DownloadCommand(ctx, localModels));
+  ctx.own(new HubSignInCommand(ctx));
   ctx.own(new UnavailableCommands());
 
   const finished = performance.now();
@@ -57,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): SlmLabApi {
     activationMs,
     bundleLoadMs,
     myModels,
+    catalog,
     modelLocations: () => localModels.locations(),
     refreshModels: () => localModels.refresh(),
   };

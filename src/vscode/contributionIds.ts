@@ -16,6 +16,7 @@ export const CommandId = {
   deleteModel: "slmLab.deleteModel",
   refreshModels: "slmLab.refreshModels",
   openModelsDirectory: "slmLab.openModelsDirectory",
+  signInToHuggingFace: "slmLab.signInToHuggingFace",
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
@@ -32,6 +33,8 @@ export const TreeItemContext = {
   model: "slmLab.model",
   deletableModel: "slmLab.model.deletable",
   group: "slmLab.group",
+  catalogEntry: "slmLab.catalogEntry",
+  downloadableCatalogEntry: "slmLab.catalogEntry.downloadable",
 } as const;
 
 /** Setting keys, without the `slmLab.` section prefix. */

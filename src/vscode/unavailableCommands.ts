@@ -9,7 +9,6 @@ import { Disposable } from "./lifecycle";
 
 /** Not built yet, with the title the message names (as in package.json). */
 export const UNAVAILABLE_COMMANDS: readonly (readonly [CommandId, string])[] = [
-  [CommandId.downloadModel, "Download Model"],
   [CommandId.convertToGguf, "Convert to GGUF"],
   [CommandId.compareQuantizations, "Compare Quantizations"],
   [CommandId.benchmarkModel, "Benchmark Model"],

@@ -6,6 +6,7 @@
  */
 import { runExtensionHostTests } from "./harness";
 import "./activation.test";
+import "./download.test";
 import "./myModels.test";
 import "./quantize.test";
 

@@ -186,7 +186,7 @@ extensionHostTest("Delete refuses files outside the models folder and in the Hug
 });
 
 extensionHostTest("commands not built yet answer honestly instead of failing", async () => {
-  for (const command of ["slmLab.downloadModel", "slmLab.convertToGguf", "slmLab.compareQuantizations", "slmLab.benchmarkModel", "slmLab.toggleInlineCompletions", "slmLab.selectCompletionModel"]) {
+  for (const command of ["slmLab.convertToGguf", "slmLab.compareQuantizations", "slmLab.benchmarkModel", "slmLab.toggleInlineCompletions", "slmLab.selectCompletionModel"]) {
     await vscode.commands.executeCommand(command);
   }
 });
