@@ -8,7 +8,7 @@
 import * as vscode from "vscode";
 import { loadCuratedCatalog } from "../core/catalog/curatedCatalog";
 import type { CatalogEntry } from "../core/catalog/catalogTypes";
-import { recommendedQuantizations } from "../core/catalog/recommendedQuantizations";
+import { STANDARD_PRESETS, recommendedQuantizations } from "../core/catalog/recommendedQuantizations";
 import { CancelledError, describeError } from "../core/errors";
 import { formatBytes } from "../core/format/humanUnits";
 import type { DownloadProgress } from "../core/hub/downloadProgress";
@@ -43,8 +43,6 @@ export interface DownloadModelOutcome {
   readonly size?: number;
   readonly error?: string;
 }
-
-const STANDARD_QUANTS = ["Q4_0", "Q5_1", "Q8_0"];
 
 interface FilePickItem extends vscode.QuickPickItem {
   readonly file: HubRepoFile;
@@ -101,12 +99,12 @@ export class DownloadCommand extends Disposable {
       void vscode.window.showWarningMessage(`${repo} has no GGUF files: convert its safetensors weights to GGUF first.`);
       return [];
     }
-    const recommended = entry === undefined ? STANDARD_QUANTS.map((type) => ({ type, preset: "" })) : recommendedQuantizations(entry).map((rec) => ({ type: rec.type, preset: rec.preset }));
+    const recommended = entry === undefined ? STANDARD_PRESETS : recommendedQuantizations(entry);
     const items: FilePickItem[] = ggufs.map((file) => {
       const match = recommended.find((rec) => new RegExp(`[-._]${rec.type}\\.gguf$`, "i").test(file.path));
       return {
         label: file.path,
-        description: `${formatBytes(file.size)}${match === undefined ? "" : ` · ★ recommended${match.preset === "" ? "" : ` (${match.preset})`}`}`,
+        description: `${formatBytes(file.size)}${match === undefined ? "" : ` · ★ recommended (${match.preset})`}`,
         file,
       };
     });

@@ -201,7 +201,7 @@ describe("recommendedQuantizations", () => {
   test("Q4_0 for phones, Q5_1 for edge, Q8_0 for quality", () => {
     for (const item of entries.filter((candidate) => !candidate.tags.includes("ternary"))) {
       const recommended = recommendedQuantizations(item);
-      assert.deepEqual(recommended.map((choice) => [choice.type, choice.preset]), [["Q4_0", "mobile"], ["Q5_1", "edge"], ["Q8_0", "quality"]], item.id);
+      assert.deepEqual(recommended.map((choice) => [choice.type, choice.preset]), [["Q4_0", "mobile"], ["Q5_1", "edge"], ["Q8_0", "production"]], item.id);
     }
   });
 

@@ -4,9 +4,11 @@
  * trained ternary (BitNet b1.58) get llama.cpp's ternary types TQ2_0 / TQ1_0 instead.
  */
 import { type LlamaFileTypeName } from "../gguf/llamaFileTypes";
+import { quantizationPresets } from "../quantize/quantizationTypes";
 import { type CatalogEntry } from "./catalogTypes";
 
-export const QUANTIZATION_PRESETS = ["mobile", "edge", "quality", "ternary"] as const;
+/** Ids of the quantizer's presets (src/core/quantize/quantizationTypes.ts) that the catalog recommends, plus ternary. */
+export const QUANTIZATION_PRESETS = ["mobile", "edge", "production", "ternary"] as const;
 
 export type QuantizationPreset = (typeof QUANTIZATION_PRESETS)[number];
 
@@ -25,17 +27,20 @@ export interface QuantizationRecommendation {
   readonly publishedIn: readonly PublishedQuantization[];
 }
 
-interface Preset {
+export interface Preset {
   readonly type: LlamaFileTypeName;
   readonly preset: QuantizationPreset;
   readonly purpose: string;
 }
 
-const STANDARD_PRESETS: readonly Preset[] = [
-  { type: "Q4_0", preset: "mobile", purpose: "phones and low-RAM laptops (smallest, fast on ARM)" },
-  { type: "Q5_1", preset: "edge", purpose: "edge devices: good quality per byte" },
-  { type: "Q8_0", preset: "quality", purpose: "quality first, near-lossless" },
-];
+function isRecommendedPreset(id: string): id is QuantizationPreset {
+  return (QUANTIZATION_PRESETS as readonly string[]).includes(id);
+}
+
+/** Q4_0 / Q5_1 / Q8_0, taken from the quantizer's presets so names and types are defined once ("balanced" is not a catalog recommendation). */
+export const STANDARD_PRESETS: readonly Preset[] = quantizationPresets.flatMap((preset) =>
+  isRecommendedPreset(preset.id) ? [{ type: preset.type, preset: preset.id, purpose: preset.detail }] : [],
+);
 
 // llama.cpp's ternary types (ggml.h GGML_TYPE_TQ1_0/TQ2_0), for weights that are already {-1, 0, 1}.
 const TERNARY_PRESETS: readonly Preset[] = [
