@@ -17,6 +17,7 @@ import { readGgufFile } from "../src/core/gguf/ggufReader";
 import type { GgufValue } from "../src/core/gguf/ggufTypes";
 import { writeGgufFile, type GgufTensorDataSource, type GgufTensorToWrite } from "../src/core/gguf/ggufWriter";
 import { LlamaFileType } from "../src/core/gguf/llamaFileTypes";
+import { Random } from "../test/fixtures/seededRandom";
 
 interface Args {
   readonly reps: number;
@@ -41,14 +42,8 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** A deterministic PRNG (mulberry32). */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Random(seed);
+  return () => generator.next();
 }
 
 /** GPT-2's byte-to-unicode map (the alphabet of byte-level BPE vocabularies such as Qwen's). */

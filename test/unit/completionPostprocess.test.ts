@@ -5,6 +5,7 @@ import { closedOpeners, unclosedBrackets } from "../../src/core/completion/brack
 import { completionMode, completionModeAt, type CompletionMode } from "../../src/core/completion/completionMode";
 import { fimTemplates } from "../../src/core/completion/fimTemplates";
 import { indentationWidth, postprocessCompletion } from "../../src/core/completion/postprocess";
+import { Random } from "../fixtures/seededRandom";
 
 interface Case {
   readonly name: string;
@@ -370,14 +371,8 @@ describe("brackets", () => {
 describe("invariants on random input (seeded)", () => {
   /** mulberry32: a small seeded PRNG so a failure reproduces. */
   function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const generator = new Random(seed);
+    return () => generator.next();
   }
   const alphabet = ["a", "b", "x", " ", "  ", "\t", "\n", "\n    ", "(", ")", "[", "]", "{", "}", '"', "'", "`", "#", "//", "/*", "*/", ":", ";", "=>", "<|endoftext|>", "\r\n"];
   function text(next: () => number, length: number): string {

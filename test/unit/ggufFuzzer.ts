@@ -16,34 +16,8 @@ import { parseGgufBytes, readGgufFile } from "../../src/core/gguf/ggufReader";
 import type { GgufFile, GgufMetadataEntry, GgufValue } from "../../src/core/gguf/ggufTypes";
 import { encodeGguf } from "../../src/core/gguf/ggufWriter";
 import { patternBytes, sampleInput } from "./ggufSamples";
+import { Random } from "../fixtures/seededRandom";
 
-/** A deterministic PRNG (mulberry32). */
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    const item = items[this.int(items.length)];
-    if (item === undefined) throw new Error("pick from an empty list");
-    return item;
-  }
-}
 
 interface Field {
   readonly offset: number;

@@ -4,6 +4,7 @@ import { SafetensorsFormatError } from "../../src/core/safetensors/safetensorsEr
 import { parseSafetensorsBytes, readSafetensorsHeader } from "../../src/core/safetensors/safetensorsHeader";
 import { encodeSafetensors } from "../../src/core/safetensors/safetensorsWriter";
 import { countingBytes, temporaryFolder, writeSample } from "../fixtures/safetensorsSamples";
+import { Random } from "../fixtures/seededRandom";
 
 /** A valid file with a few tensors of every supported dtype, metadata, and names needing JSON escapes. */
 function validSample(): Uint8Array {
@@ -20,13 +21,8 @@ function validSample(): Uint8Array {
 
 /** mulberry32: a seeded PRNG, so a failing case can be replayed. */
 function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Random(seed);
+  return () => generator.next();
 }
 
 function expectFormatErrorOrValid(bytes: Uint8Array, label: string): "valid" | "error" {
