@@ -5,7 +5,7 @@
  */
 
 import * as vscode from "vscode";
-import { groupBySizeClass, loadCuratedCatalog, unconfirmedFacts } from "../core/catalog/curatedCatalog";
+import { unconfirmedFacts } from "../core/catalog/catalogFacts";
 import type { AvailabilityState, CatalogEntry } from "../core/catalog/catalogTypes";
 import { recommendedQuantizations } from "../core/catalog/recommendedQuantizations";
 import { SIZE_CLASS_SPECS, type SizeClass } from "../core/catalog/sizeClasses";
@@ -27,7 +27,7 @@ export type CatalogNode = CatalogGroupNode | CatalogEntryNode;
 export class CatalogTreeProvider implements vscode.TreeDataProvider<CatalogNode> {
   private groups: CatalogGroupNode[] | undefined;
 
-  getChildren(element?: CatalogNode): CatalogNode[] {
+  async getChildren(element?: CatalogNode): Promise<CatalogNode[]> {
     if (element === undefined) return this.rootGroups();
     if (element.kind === "group") return element.entries.map((entry) => ({ kind: "entry", entry }));
     return [];
@@ -52,8 +52,12 @@ export class CatalogTreeProvider implements vscode.TreeDataProvider<CatalogNode>
     return item;
   }
 
-  private rootGroups(): CatalogGroupNode[] {
-    this.groups ??= [...groupBySizeClass(loadCuratedCatalog().entries)].map(([sizeClass, entries]) => ({ kind: "group", sizeClass, entries }));
+  private async rootGroups(): Promise<CatalogGroupNode[]> {
+    if (this.groups === undefined) {
+      // Loaded on first view, not at activation: the catalog data is the largest part of the bundle.
+      const { groupBySizeClass, loadCuratedCatalog } = await import("../core/catalog/curatedCatalog.js");
+      this.groups = [...groupBySizeClass(loadCuratedCatalog().entries)].map(([sizeClass, entries]) => ({ kind: "group", sizeClass, entries }));
+    }
     return this.groups;
   }
 }

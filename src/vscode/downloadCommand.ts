@@ -6,7 +6,6 @@
  */
 
 import * as vscode from "vscode";
-import { loadCuratedCatalog } from "../core/catalog/curatedCatalog";
 import type { CatalogEntry } from "../core/catalog/catalogTypes";
 import { STANDARD_PRESETS, recommendedQuantizations } from "../core/catalog/recommendedQuantizations";
 import { CancelledError, describeError } from "../core/errors";
@@ -14,7 +13,8 @@ import { formatBytes } from "../core/format/humanUnits";
 import type { DownloadProgress } from "../core/hub/downloadProgress";
 import { HubAccessError } from "../core/hub/hubErrors";
 import { downloadHubFile } from "../core/hub/hubFileDownload";
-import { isGgufFileName, listHubRepoFiles, type HubRepoFile } from "../core/hub/hubRepoFiles";
+import type * as HubRepoFilesModule from "../core/hub/hubRepoFiles";
+import type { HubRepoFile } from "../core/hub/hubRepoFiles";
 import { resolveHuggingFaceHubCache } from "../core/store/huggingFaceCache";
 import { defaultGgufRepo, type CatalogNode } from "./catalogTree";
 import { CommandId } from "./contributionIds";
@@ -71,7 +71,7 @@ export class DownloadCommand extends Disposable {
       if (repo === undefined) return [];
       const token = await this.token();
       const revision = options?.revision ?? "main";
-      const files = options?.files ?? (await this.pickFiles(endpoint, repo, revision, token, entry ?? catalogEntryForRepo(repo)));
+      const files = options?.files ?? (await this.pickFiles(endpoint, repo, revision, token, entry ?? (await catalogEntryForRepo(repo))));
       if (files.length === 0) return [];
       return await this.downloadAll(endpoint, repo, revision, files, token, options?.signal);
     } catch (error) {
@@ -89,11 +89,12 @@ export class DownloadCommand extends Disposable {
       const abort = new AbortController();
       const listener = cancel.onCancellationRequested(() => { abort.abort(); });
       try {
-        return await listHubRepoFiles({ endpoint, repo, revision, token, signal: abort.signal });
+        return await (await hubRepoFiles()).listHubRepoFiles({ endpoint, repo, revision, token, signal: abort.signal });
       } finally {
         listener.dispose();
       }
     });
+    const { isGgufFileName } = await hubRepoFiles();
     const ggufs = all.filter((file) => isGgufFileName(file.path)).sort((a, b) => a.path.localeCompare(b.path));
     if (ggufs.length === 0) {
       void vscode.window.showWarningMessage(`${repo} has no GGUF files: convert its safetensors weights to GGUF first.`);
@@ -227,9 +228,15 @@ function catalogEntryOf(argument: unknown): CatalogEntry | undefined {
 }
 
 /** The catalog entry that lists `repo` as one of its GGUF repos (for marking its recommended quantizations). */
-function catalogEntryForRepo(repo: string): CatalogEntry | undefined {
+async function catalogEntryForRepo(repo: string): Promise<CatalogEntry | undefined> {
   const wanted = repo.toLowerCase();
+  const { loadCuratedCatalog } = await import("../core/catalog/curatedCatalog.js");
   return loadCuratedCatalog().entries.find((entry) => entry.repositories.gguf.some((source) => source.repo.toLowerCase() === wanted));
+}
+
+/** The Hub listing module, loaded on first use: it brings @huggingface/hub (and its hashing code) into the extension host. */
+function hubRepoFiles(): Promise<typeof HubRepoFilesModule> {
+  return import("../core/hub/hubRepoFiles.js");
 }
 
 /** The argument when it is our options object (`{ repo, files? }`). */

@@ -4,7 +4,8 @@
  */
 import curatedModelsJson from "./curatedModels.json";
 import { parseCuratedCatalog } from "./catalogValidation";
-import { FACT_GROUPS, type CatalogEntry, type CatalogTag, type CuratedCatalog, type FactGroup, type VerificationStatus } from "./catalogTypes";
+import { type CatalogEntry, type CatalogTag, type CuratedCatalog } from "./catalogTypes";
+export { factVerifications, unconfirmedFacts, type FactVerification } from "./catalogFacts";
 import { SIZE_CLASSES, sizeClassOf, type SizeClass } from "./sizeClasses";
 
 /** File name used in validation messages about the bundled catalog. */
@@ -61,23 +62,4 @@ export function fimCapableEntries(entries: readonly CatalogEntry[]): CatalogEntr
 export function findCatalogEntry(entries: readonly CatalogEntry[], id: string): CatalogEntry | undefined {
   const wanted = id.toLowerCase();
   return entries.find((entry) => entry.id === wanted);
-}
-
-export interface FactVerification {
-  readonly group: FactGroup;
-  readonly status: VerificationStatus;
-  readonly note: string | undefined;
-}
-
-/** Every fact group of an entry with its verification status, in FACT_GROUPS order. */
-export function factVerifications(entry: CatalogEntry): FactVerification[] {
-  return FACT_GROUPS.flatMap((group) => {
-    const check = entry.verification[group];
-    return check === undefined ? [] : [{ group, status: check.status, note: check.note }];
-  });
-}
-
-/** The fact groups of an entry that are not verified from a primary source (secondary or unverified). */
-export function unconfirmedFacts(entry: CatalogEntry): FactVerification[] {
-  return factVerifications(entry).filter((fact) => fact.status !== "verified");
 }

@@ -28,19 +28,22 @@ async function api(): Promise<SlmLabApi> {
 
 extensionHostTest("the Catalog view groups the curated models Micro / Small / Medium, with descriptions and a download action", async () => {
   const slm = await api();
-  const groups = slm.catalog.getChildren() as CatalogGroupNode[];
+  const groups = (await slm.catalog.getChildren()) as CatalogGroupNode[];
   assert.deepEqual(groups.map((group) => slm.catalog.getTreeItem(group).label), ["Micro", "Small", "Medium"]);
   assert.deepEqual(groups.map((group) => String(slm.catalog.getTreeItem(group).description).split(" · ")[0]), ["0.1–1.4B", "1.5–13.9B", "14–30B"]);
-  const idsOf = (group: CatalogGroupNode | undefined): string[] =>
-    group === undefined ? [] : (slm.catalog.getChildren(group) as CatalogEntryNode[]).map((node) => node.entry.id);
   const [micro, small, medium] = groups;
+  const entriesOf = async (group: CatalogGroupNode | undefined): Promise<CatalogEntryNode[]> =>
+    group === undefined ? [] : ((await slm.catalog.getChildren(group)) as CatalogEntryNode[]);
+  const idsByGroup = new Map<CatalogGroupNode | undefined, string[]>();
+  for (const group of [micro, small, medium]) idsByGroup.set(group, (await entriesOf(group)).map((node) => node.entry.id));
+  const idsOf = (group: CatalogGroupNode | undefined): string[] => idsByGroup.get(group) ?? [];
   for (const id of ["qwen3-0.6b", "gemma-3-1b", "llama-3.2-1b", "smollm2-135m", "qwen2.5-coder-0.5b", "deepseek-coder-1.3b"]) assert.ok(idsOf(micro).includes(id), `Micro has ${id}`);
   for (const id of ["qwen3-1.7b", "qwen3-4b", "qwen3-8b", "phi-4-mini", "gemma-3-4b", "gemma-3-12b", "llama-3.2-3b", "llama-3.1-8b", "bitnet-b1.58-2b-4t", "qwen2.5-coder-1.5b", "qwen2.5-coder-3b", "qwen2.5-coder-7b", "starcoder2-3b", "codegemma-2b"]) {
     assert.ok(idsOf(small).includes(id), `Small has ${id}`);
   }
   assert.ok(idsOf(medium).includes("gemma-3-27b"), "Medium has Gemma 3 27B");
 
-  const qwen = (slm.catalog.getChildren(micro) as CatalogEntryNode[]).find((node) => node.entry.id === "qwen3-0.6b");
+  const qwen = (await entriesOf(micro)).find((node) => node.entry.id === "qwen3-0.6b");
   assert.ok(qwen);
   const item = slm.catalog.getTreeItem(qwen);
   assert.equal(item.label, "Qwen3 0.6B");
@@ -49,10 +52,11 @@ extensionHostTest("the Catalog view groups the curated models Micro / Small / Me
   assert.ok(item.tooltip instanceof vscode.MarkdownString);
   for (const part of ["Good for:", "Tags:", "License:", "Repos:", "Recommended quantizations:", "Q4_0", "Foundry Local:"]) assert.ok(item.tooltip.value.includes(part), `tooltip has ${part}`);
   // An entry with facts not confirmed from a primary source says so in its tooltip.
-  const unconfirmed = groups
-    .flatMap((group) => slm.catalog.getChildren(group) as CatalogEntryNode[])
+  const unconfirmed = (await Promise.all(groups.map(entriesOf)))
+    .flat()
     .find((node) => Object.values(node.entry.verification).some((check) => check.status !== "verified"));
-  if (unconfirmed !== undefined) assert.match((slm.catalog.getTreeItem(unconfirmed).tooltip as vscode.MarkdownString).value, /unverified: /);
+  assert.ok(unconfirmed, "the curated data has facts not confirmed from a primary source");
+  assert.match((slm.catalog.getTreeItem(unconfirmed).tooltip as vscode.MarkdownString).value, /unverified: /);
 });
 
 extensionHostTest("Download Model fetches a GGUF from the hub endpoint into the HF cache, verified, and My Models lists it", async () => {
