@@ -8,6 +8,7 @@ import { MAX_CHARS_PER_TOKEN, contextWindow, estimateTokens, type TokenCounter }
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import { repositoryRoot } from "../fixtures/llamaCppSource";
 import type { Llama, LlamaModel } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { loadTestLlama } from "../fixtures/testLlama";
 
 /** One token per character: budgets read as character counts. */
 const chars: TokenCounter = (text) => text.length;
@@ -119,8 +120,7 @@ describe("with the real Qwen tokenizer", () => {
   let llama: Llama;
   let model: LlamaModel;
   before(async () => {
-    const nodeLlamaCpp = await import("node-llama-cpp");
-    llama = await nodeLlamaCpp.getLlama({ build: "never", gpu: false, maxThreads: 2, logLevel: nodeLlamaCpp.LlamaLogLevel.error });
+    llama = await loadTestLlama();
     model = await llama.loadModel({ modelPath: await ensureFixtureModel("tiny-qwen2-coder"), vocabOnly: true });
   });
   after(async () => {

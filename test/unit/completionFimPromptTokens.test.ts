@@ -8,11 +8,11 @@ import { UserError } from "../../src/core/errors";
 import { readGgufFile } from "../../src/core/gguf/ggufReader";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import type { Llama, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { loadTestLlama } from "../fixtures/testLlama";
 
 let llama: Llama;
 before(async () => {
-  const nodeLlamaCpp = await import("node-llama-cpp");
-  llama = await nodeLlamaCpp.getLlama({ build: "never", gpu: false, maxThreads: 2, logLevel: nodeLlamaCpp.LlamaLogLevel.error });
+  llama = await loadTestLlama();
 });
 after(async () => {
   await llama.dispose();

@@ -15,6 +15,7 @@ import type { GgufMetadata, GgufValue } from "../../src/core/gguf/ggufTypes";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import { llamaCppSourceFile } from "../fixtures/llamaCppSource";
 import type { Llama, LlamaModel } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { loadTestLlama } from "../fixtures/testLlama";
 
 function metadata(options: { name?: string; architecture?: string; tokens?: readonly string[]; ids?: Record<string, number> }): GgufMetadata {
   const map = new Map<string, GgufValue>();
@@ -171,8 +172,7 @@ test("our FIM token texts are spelled exactly as llama.cpp's vocab loader detect
 describe("the fixture models, checked against llama.cpp", () => {
   let llama: Llama;
   before(async () => {
-    const nodeLlamaCpp = await import("node-llama-cpp");
-    llama = await nodeLlamaCpp.getLlama({ build: "never", gpu: false, maxThreads: 2, logLevel: nodeLlamaCpp.LlamaLogLevel.error });
+    llama = await loadTestLlama();
   });
   after(async () => {
     await llama.dispose();

@@ -25,6 +25,7 @@ import {
 import { llamaCppSourceFile } from "../fixtures/llamaCppSource";
 import { hashSeed, randomTensorData } from "../fixtures/randomWeights";
 import type { Llama, LlamaCompletion } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { loadTestLlama } from "../fixtures/testLlama";
 
 
 const tinyModels = fixtureModelNames.filter((name) => fixtureModelSpecs[name].tiny);
@@ -70,13 +71,7 @@ const llamaLogs: string[] = [];
 before(async () => {
   const nodeLlamaCpp = await import("node-llama-cpp");
   LlamaCompletionClass = nodeLlamaCpp.LlamaCompletion;
-  llama = await nodeLlamaCpp.getLlama({
-    build: "never",
-    gpu: false,
-    maxThreads: 2,
-    logLevel: nodeLlamaCpp.LlamaLogLevel.warn,
-    logger: (_level, message) => llamaLogs.push(message),
-  });
+  llama = await loadTestLlama({ logLevel: nodeLlamaCpp.LlamaLogLevel.warn, logger: (_level, message) => llamaLogs.push(message) });
 });
 
 after(async () => {

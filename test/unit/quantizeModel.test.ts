@@ -16,6 +16,7 @@ import { quantizeModel, type QuantizedModelSidecar, type QuantizeProgress } from
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
 import { llamaCppBundleCommit } from "../fixtures/llamaCppSource";
 import type { Llama } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { loadTestLlama } from "../fixtures/testLlama";
 
 let folder = "";
 let f16 = "";
@@ -24,8 +25,7 @@ let llama: Llama;
 before(async () => {
   folder = await mkdtemp(path.join(tmpdir(), "slm-quantize-"));
   f16 = await ensureFixtureModel("tiny-llama-spm");
-  const nodeLlamaCpp = await import("node-llama-cpp");
-  llama = await nodeLlamaCpp.getLlama({ build: "never", gpu: false, maxThreads: 2, logLevel: nodeLlamaCpp.LlamaLogLevel.error });
+  llama = await loadTestLlama();
 });
 
 after(async () => {
