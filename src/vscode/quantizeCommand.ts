@@ -28,6 +28,8 @@ export interface QuantizeCommandOptions {
   readonly ifExists?: "overwrite" | "skip";
   /** Quantize an already-quantized model without asking. */
   readonly allowRequantize?: boolean;
+  /** Importance matrix file (llama-imatrix's .gguf or .dat) for every type; without it, types that need one ask for it. */
+  readonly imatrix?: string;
   /** Cancels like the notification's Cancel button (programmatic callers in this extension host). */
   readonly signal?: AbortSignal;
 }
@@ -75,9 +77,11 @@ export class QuantizeCommand extends Disposable {
     try {
       const input = argument === undefined ? await this.pickModel() : await this.resolve(argument);
       if (input === undefined) return [];
-      const types = options.types === undefined ? await this.pickTypes(input) : resolveTypes(options.types);
+      const interactive = options.types === undefined;
+      const types = interactive ? await this.pickTypes(input) : resolveTypes(options.types);
       if (types.length === 0) return [];
-      return await this.quantizeAll(input, types, options);
+      const imatrix = options.imatrix ?? (interactive && types.some((type) => type.requiresImatrix) ? await pickImportanceMatrix() : undefined);
+      return await this.quantizeAll(input, types, imatrix === undefined ? options : { ...options, imatrix });
     } catch (error) {
       this.ctx.log.error(`Quantize: ${describeError(error)}`);
       void vscode.window.showErrorMessage(describeError(error));
@@ -90,8 +94,8 @@ export class QuantizeCommand extends Disposable {
     const jobs: { type: QuantizationType; output: string }[] = [];
     for (const type of types) {
       const output = this.outputPathFor(input, type);
-      if (type.requiresImatrix) {
-        const message = `${type.name} needs an importance matrix, which SLM Lab cannot make yet: pick a type that needs none (IQ4_XS, IQ3_S, Q4_K_M…).`;
+      if (type.requiresImatrix && options.imatrix === undefined) {
+        const message = `${type.name} needs an importance matrix: choose the file llama.cpp's llama-imatrix made for this model, or pick a type that needs none (IQ4_XS, IQ3_S, Q4_K_M…).`;
         void vscode.window.showWarningMessage(message);
         outcomes.push({ type: type.name, output, status: "refused", error: message });
         continue;
@@ -139,6 +143,7 @@ export class QuantizeCommand extends Disposable {
                 type,
                 threads,
                 allowRequantize: options.allowRequantize === true,
+                ...(options.imatrix === undefined ? {} : { imatrix: options.imatrix }),
                 signal: abort.signal,
                 onProgress,
               });
@@ -302,7 +307,7 @@ export class QuantizeCommand extends Disposable {
   private typeItems(input: string): TypePickItem[] {
     const describe = (type: QuantizationType): string => {
       const bits = `${type.bitsPerWeight.toFixed(2)} bpw`;
-      if (type.requiresImatrix) return `${bits} · needs an importance matrix`;
+      if (type.requiresImatrix) return `${bits} · needs an importance matrix (asked for next)`;
       const size = this.predictedSizes.get(sizeKey(input, type));
       if (size === undefined) return bits;
       return size === "failed" ? `${bits} · size unknown` : `${bits} · ${formatBytes(size)}`;
@@ -321,7 +326,7 @@ export class QuantizeCommand extends Disposable {
       for (const type of members) {
         grouped.add(type);
         items.push({
-          label: type.requiresImatrix ? `$(circle-slash) ${type.name}` : type.name,
+          label: type.requiresImatrix ? `$(key) ${type.name}` : type.name,
           description: describe(type),
           detail: type.mixtureOfExpertsOnly ? `${type.description} (only quantizes MoE expert tensors)` : type.description,
           type,
@@ -375,6 +380,7 @@ function asOptions(value: unknown): QuantizeCommandOptions {
     ...(Array.isArray(types) && types.every((entry): entry is string => typeof entry === "string") ? { types } : {}),
     ...(ifExists === "overwrite" || ifExists === "skip" ? { ifExists } : {}),
     ...(record["allowRequantize"] === true ? { allowRequantize: true } : {}),
+    ...(typeof record["imatrix"] === "string" ? { imatrix: record["imatrix"] } : {}),
     ...(record["signal"] instanceof AbortSignal ? { signal: record["signal"] } : {}),
   };
 }
@@ -386,6 +392,17 @@ export function outputStem(input: string): string {
 
 function sizeKey(input: string, type: QuantizationType): string {
   return `${input}\0${type.name}`;
+}
+
+/** Asks for an importance matrix file; undefined when the user closes the dialog. */
+async function pickImportanceMatrix(): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    title: "Importance matrix for the I-quant types (from llama.cpp's llama-imatrix)",
+    openLabel: "Use This Importance Matrix",
+    canSelectMany: false,
+    filters: { "Importance matrix": ["gguf", "dat", "imatrix"], "All files": ["*"] },
+  });
+  return picked?.[0]?.fsPath;
 }
 
 async function askOverwrite(output: string): Promise<"overwrite" | "skip"> {

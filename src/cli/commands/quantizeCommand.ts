@@ -32,7 +32,7 @@ export const quantizeCommand: CliCommand = {
     { name: "pure", kind: "flag", description: "Every tensor at the type's base type (no k-quant mixes)." },
     { name: "output-tensor-type", kind: "value", valueName: "T", description: "ggml type for output.weight, e.g. q8_0." },
     { name: "token-embedding-type", kind: "value", valueName: "T", description: "ggml type for token_embd.weight, e.g. q8_0." },
-    { name: "imatrix", kind: "value", valueName: "FILE", description: "Importance matrix (not supported yet: refused with an explanation)." },
+    { name: "imatrix", kind: "value", valueName: "FILE", description: "Importance matrix from llama-imatrix (.gguf or legacy .dat); needed by IQ1_*/IQ2_*/IQ3_XXS/Q2_K_S." },
     { name: "json", kind: "flag", description: "Print the result as JSON." },
   ],
   examples: [

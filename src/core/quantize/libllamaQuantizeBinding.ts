@@ -46,7 +46,19 @@ export interface ImatrixEntry {
   readonly size: number;
 }
 
-/** The fields of `llama_model_quantize_params` SLM Lab sets (pointers other than imatrix stay null). */
+/** `struct llama_model_kv_override` with one union member set (by `tag`); the array ends with an empty key. */
+export interface KvOverrideEntry {
+  /** `enum llama_model_kv_override_type`: 0 INT, 1 FLOAT, 2 BOOL, 3 STR. */
+  readonly tag: number;
+  readonly key: string;
+  readonly value: { readonly val_i64: number } | { readonly val_str: string } | { readonly val_i64: 0 };
+}
+
+/** `enum llama_model_kv_override_type` values. */
+export const KV_OVERRIDE_INT = 0;
+export const KV_OVERRIDE_STR = 3;
+
+/** The fields of `llama_model_quantize_params` SLM Lab sets (tt_overrides and prune_layers stay null). */
 export interface QuantizeParams {
   readonly nthread: number;
   readonly ftype: number;
@@ -59,7 +71,7 @@ export interface QuantizeParams {
   readonly keep_split: boolean;
   readonly dry_run: boolean;
   readonly imatrix: readonly ImatrixEntry[] | null;
-  readonly kv_overrides: null;
+  readonly kv_overrides: readonly KvOverrideEntry[] | null;
   readonly tt_overrides: null;
   readonly prune_layers: null;
   readonly max_buf_size: number | bigint;
@@ -84,6 +96,20 @@ const ImatrixEntryType = koffi.struct("slm_llama_model_imatrix_data", {
   size: "size_t",
 });
 
+/** Checked against llama.h in checkParamsLayout: tag 0, key 4, union 136 (8-aligned), size 264. */
+const KvOverrideValueType = koffi.union("slm_llama_model_kv_override_value", {
+  val_i64: "int64_t",
+  val_f64: "double",
+  val_bool: "bool",
+  val_str: koffi.array("char", 128, "String"),
+});
+const KvOverrideType = koffi.struct("slm_llama_model_kv_override", {
+  tag: "int32_t",
+  key: koffi.array("char", 128, "String"),
+  value: KvOverrideValueType,
+});
+const KV_OVERRIDE_LAYOUT = { tag: 0, key: 4, value: 136, size: 264 } as const;
+
 const PARAM_FIELDS = {
   nthread: "int32_t",
   ftype: "int32_t",
@@ -96,7 +122,7 @@ const PARAM_FIELDS = {
   keep_split: "bool",
   dry_run: "bool",
   imatrix: koffi.pointer(ImatrixEntryType),
-  kv_overrides: "void *",
+  kv_overrides: koffi.pointer(KvOverrideType),
   tt_overrides: "void *",
   prune_layers: "void *",
   max_buf_size: "size_t",
@@ -118,9 +144,13 @@ const LogCallbackType = koffi.proto("void slm_ggml_log_callback(int level, const
 /** Checks koffi's layout of our mirror against include/llama.h: a mismatch means the mirror is wrong for this ABI. */
 export function checkParamsLayout(): void {
   const size = koffi.sizeof(ParamsType);
-  const wrong = (Object.keys(EXPECTED_LAYOUT) as (keyof typeof EXPECTED_LAYOUT)[]).filter(
+  const wrong: string[] = (Object.keys(EXPECTED_LAYOUT) as (keyof typeof EXPECTED_LAYOUT)[]).filter(
     (field) => koffi.offsetof(ParamsType, field) !== EXPECTED_LAYOUT[field],
   );
+  for (const field of ["tag", "key", "value"] as const) {
+    if (koffi.offsetof(KvOverrideType, field) !== KV_OVERRIDE_LAYOUT[field]) wrong.push(`llama_model_kv_override.${field}`);
+  }
+  if (koffi.sizeof(KvOverrideType) !== KV_OVERRIDE_LAYOUT.size) wrong.push("sizeof(llama_model_kv_override)");
   if (size !== EXPECTED_SIZE || wrong.length > 0) {
     throw new LibllamaBindingError(
       `llama_model_quantize_params is laid out differently than in llama.h (size ${size}, expected ${EXPECTED_SIZE}${wrong.length > 0 ? `; fields at unexpected offsets: ${wrong.join(", ")}` : ""}).`,
@@ -199,9 +229,10 @@ export function loadLibllamaQuantize(): LibllamaQuantize {
     defaultParams,
     quantize(input, output, params, onLog) {
       const imatrix = params.imatrix === null ? null : [...params.imatrix, { name: null, data: null, size: 0 }];
+      const kvOverrides = params.kv_overrides === null ? null : [...params.kv_overrides, { tag: 0, key: "", value: { val_i64: 0 } }];
       logListener = onLog;
       return new Promise<number>((resolve, reject) => {
-        quantizeFunction.async(input, output, { ...params, imatrix }, (error: unknown, result: unknown) => {
+        quantizeFunction.async(input, output, { ...params, imatrix, kv_overrides: kvOverrides }, (error: unknown, result: unknown) => {
           logListener = undefined;
           if (error instanceof Error) reject(error);
           else if (error !== null && error !== undefined) reject(new Error(`llama_model_quantize failed: ${JSON.stringify(error)}`));

@@ -18,6 +18,7 @@ import { summarizeGguf } from "../gguf/ggufModelSummary";
 import { type GgufFile, type GgufMetadataEntry } from "../gguf/ggufTypes";
 import { sidecarPathFor } from "../store/modelSidecar";
 import { llamaCppSourceCommit, type LibllamaLocation } from "./libllamaLocation";
+import { importanceMatrixOverrides, readImportanceMatrix, type QuantizeKvOverride } from "./importanceMatrix";
 import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, type QuantizeTensorLine } from "./quantizeLogParser";
 import { findQuantizationType, quantizationTypes, type QuantizationType } from "./quantizationTypes";
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
@@ -50,7 +51,10 @@ export interface QuantizeOptions {
   readonly outputTensorType?: string;
   /** ggml type for token_embd.weight. */
   readonly tokenEmbeddingType?: string;
-  /** Importance matrix file: not supported yet, refused with a clear error. */
+  /**
+   * Importance matrix file (llama-imatrix's GGUF or legacy .dat): needed by the IQ1/IQ2 types and Q2_K_S, improves the
+   * others. Its path is recorded in the output's metadata as given (`quantize.imatrix.file`), as llama-quantize does.
+   */
   readonly imatrix?: string;
   /** Only predict the output size (llama.cpp's dry_run); writes nothing. */
   readonly dryRun?: boolean;
@@ -102,6 +106,8 @@ export interface QuantizedModelSidecar {
     readonly pure: boolean;
     readonly outputTensorType: string | null;
     readonly tokenEmbeddingType: string | null;
+    /** The importance matrix file used, if any. */
+    readonly imatrix: string | null;
   };
   readonly llamaCpp: LlamaCppBuildInfo;
   readonly output: { readonly size: number; readonly durationMs: number };
@@ -126,12 +132,10 @@ export async function quantizeModel(input: string, output: string, options: Quan
     const file = await readGgufFile(inputPath, { maxArrayValues: 64, ...(signal === undefined ? {} : { signal }) });
     onProgress?.({ phase: "checking", tensorsDone: 0, tensorCount: file.tensors.length, fraction: 0 });
     checkNotQuantized(file, options.allowRequantize === true);
-    if (options.imatrix !== undefined) {
-      throw new UserError("Quantizing with an importance matrix (--imatrix) is not supported by SLM Lab yet.", {
-        action: "Use llama.cpp's llama-quantize --imatrix for this type, or pick a type that needs none (IQ4_XS, IQ3_S, Q4_K_M…).",
-      });
-    }
-    if (options.pure === true ? type.requiresImatrixWhenPure : type.requiresImatrix) throw imatrixRequiredError(type);
+    // Read here too (the child reads it again for the call): a bad file is refused before any work, and the size
+    // prediction needs the metadata keys it adds.
+    const imatrix = options.imatrix === undefined ? undefined : await readImportanceMatrix(path.resolve(options.imatrix), signal);
+    if (imatrix === undefined && (options.pure === true ? type.requiresImatrixWhenPure : type.requiresImatrix)) throw imatrixRequiredError(type);
     if (!options.dryRun) await checkOutputPath(inputPath, outputPath);
 
     const job: Omit<QuantizeJobMessage, "output" | "dryRun"> = {
@@ -143,8 +147,10 @@ export async function quantizeModel(input: string, output: string, options: Quan
       tokenEmbeddingType,
       allowRequantize: options.allowRequantize === true,
       pure: options.pure === true,
+      ...(imatrix === undefined || options.imatrix === undefined ? {} : { imatrix: { file: imatrix.path, fileAsGiven: options.imatrix } }),
     };
-    return await quantizeInSession(session, file, job, type, outputPath, options, started);
+    const extraMetadata = imatrix === undefined || options.imatrix === undefined ? [] : importanceMatrixOverrides(imatrix, options.imatrix);
+    return await quantizeInSession(session, file, job, type, outputPath, options, started, extraMetadata);
   } finally {
     session.dispose();
   }
@@ -158,6 +164,7 @@ async function quantizeInSession(
   outputPath: string,
   options: QuantizeOptions,
   started: number,
+  extraMetadata: readonly QuantizeKvOverride[],
 ): Promise<QuantizeResult> {
   const { signal, onProgress } = options;
   const { input: inputPath, threads } = job;
@@ -165,7 +172,14 @@ async function quantizeInSession(
   const dry = await session.run({ ...job, output: path.join(path.dirname(outputPath), ".slm-lab-dry-run"), dryRun: true }, undefined);
   if (dry.returnCode !== 0) throw quantizeFailedError(dry);
   if (dry.imatrixRequired) throw imatrixRequiredError(type);
-  const predictedSize = await predictQuantizedFileSize(file, type.ftype, dry.tensors, async () => (await readGgufFile(inputPath, signal === undefined ? {} : { signal })).metadata);
+  const predictedSize = await predictQuantizedFileSize(
+    file,
+    type.ftype,
+    dry.tensors,
+    async () => (await readGgufFile(inputPath, signal === undefined ? {} : { signal })).metadata,
+    // llama.cpp writes kv overrides as u32 (INT) or string (src/llama-quant.cpp).
+    extraMetadata.map((entry) => [entry.key, entry.kind === "int" ? { type: "u32", value: Math.abs(entry.value) } : { type: "string", value: entry.value }]),
+  );
   const llamaCpp = buildInfo(dry.location, dry.llamaVersion);
   const base = { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp };
   if (options.dryRun === true) {
@@ -207,6 +221,7 @@ async function quantizeInSession(
         pure: options.pure === true,
         outputTensorType: options.outputTensorType ?? null,
         tokenEmbeddingType: options.tokenEmbeddingType ?? null,
+        imatrix: options.imatrix === undefined ? null : path.resolve(options.imatrix),
       },
       llamaCpp,
       output: { size: outputSize, durationMs },

@@ -6,7 +6,8 @@
  * process stops it at once (see quantizeModel.ts).
  */
 import { describeError, UserError } from "../errors";
-import { loadLibllamaQuantize } from "./libllamaQuantizeBinding";
+import { importanceMatrixOverrides, readImportanceMatrix } from "./importanceMatrix";
+import { KV_OVERRIDE_INT, KV_OVERRIDE_STR, loadLibllamaQuantize, type ImatrixEntry, type KvOverrideEntry } from "./libllamaQuantizeBinding";
 import { LogLineSplitter } from "./quantizeLogParser";
 import { isQuantizeJobMessage, type QuantizeChildMessage, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
 
@@ -17,6 +18,17 @@ function send(message: QuantizeChildMessage): void {
 async function runJob(job: QuantizeJobMessage): Promise<void> {
   const library = loadLibllamaQuantize();
   send({ type: "ready", location: library.location, llamaVersion: library.llamaVersion });
+  let imatrix: ImatrixEntry[] | null = null;
+  let kvOverrides: KvOverrideEntry[] | null = null;
+  if (job.imatrix !== undefined) {
+    const matrix = await readImportanceMatrix(job.imatrix.file);
+    imatrix = [...matrix.entries].map(([name, data]) => ({ name, data, size: data.length }));
+    kvOverrides = importanceMatrixOverrides(matrix, job.imatrix.fileAsGiven).map((override) =>
+      override.kind === "int"
+        ? { tag: KV_OVERRIDE_INT, key: override.key, value: { val_i64: override.value } }
+        : { tag: KV_OVERRIDE_STR, key: override.key, value: { val_str: override.value } },
+    );
+  }
   const splitter = new LogLineSplitter();
   let lineLevel: number | undefined;
   const returnCode = await library.quantize(
@@ -31,6 +43,8 @@ async function runJob(job: QuantizeJobMessage): Promise<void> {
       allow_requantize: job.allowRequantize,
       pure: job.pure,
       dry_run: job.dryRun,
+      imatrix,
+      kv_overrides: kvOverrides,
     },
     (level, text) => {
       // GGML_LOG_LEVEL_CONT (5) continues the line of the previous call: keep that line's level.

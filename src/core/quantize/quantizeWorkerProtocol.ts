@@ -17,6 +17,8 @@ export interface QuantizeJobMessage {
   readonly allowRequantize: boolean;
   readonly pure: boolean;
   readonly dryRun: boolean;
+  /** An importance matrix the child reads itself (it can be large), and the path as the user gave it (written into the output's metadata as llama-quantize does). */
+  readonly imatrix?: { readonly file: string; readonly fileAsGiven: string };
 }
 
 /** Child → parent. */

@@ -43,6 +43,8 @@ export async function predictQuantizedFileSize(
   ftype: number,
   tensors: readonly QuantizeTensorLine[],
   readFullMetadata: () => Promise<GgufMetadata>,
+  /** Keys llama.cpp adds from kv overrides (the importance matrix's `quantize.imatrix.*`), set after the others. */
+  extraMetadata: readonly (readonly [string, GgufValue])[] = [],
 ): Promise<number> {
   let dataBytes = 0;
   let tensorInfoDelta = 0;
@@ -59,12 +61,13 @@ export async function predictQuantizedFileSize(
   const sameTensors = tensors.length === input.tensors.length && tensors.every((tensor) => inputDims.has(tensor.name));
   const sameKeys =
     SPLIT_KEYS.every((key) => !input.metadata.has(key)) && SET_KEYS.every((key) => FOUR_BYTE_TYPES.has(input.metadata.get(key)?.type ?? "missing"));
-  if (sameTensors && sameKeys && tensorInfoDelta === 0) return input.dataOffset + dataBytes;
+  if (sameTensors && sameKeys && tensorInfoDelta === 0 && extraMetadata.length === 0) return input.dataOffset + dataBytes;
 
   const metadata = new Map<string, GgufValue>(await readFullMetadata());
   for (const key of SPLIT_KEYS) metadata.delete(key);
   metadata.set("general.quantization_version", { type: "u32", value: GGML_QNT_VERSION });
   metadata.set("general.file_type", { type: "u32", value: ftype });
+  for (const [key, value] of extraMetadata) metadata.set(key, value);
   // Magic, version, counts and metadata: what encodeGguf writes for a file without tensors.
   const headerBytes = encodeGguf({ metadata, tensors: [], alignment: input.alignment }).byteLength + outputTensorInfo;
   return alignUp(headerBytes, input.alignment) + dataBytes;
