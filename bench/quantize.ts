@@ -5,8 +5,9 @@
  * 1. Builds `llama-quantize` once into .cache/llama.cpp-tools/<commit>/build (cmake + ninja, GGML_NATIVE=OFF like the
  *    bundled binaries: the quantizers live in ggml-base, which is then compiled for baseline x86-64 in both, so no
  *    FMA contraction or other -march=native codegen can change the rounding).
- * 2. For every offered type that needs no importance matrix, quantizes each identity model with both and compares
- *    sha256 of the outputs (byte identity).
+ * 2. For every offered type, quantizes each identity model with both and compares sha256 of the outputs (byte
+ *    identity). Types that need an importance matrix, and a few that merely use one, are run with a generated one
+ *    (test/fixtures/importanceMatrixFixture.ts, GGUF and legacy formats) passed to both as --imatrix.
  * 3. For the timing types, quantizes the timing model with both, alternating, `--reps` times each, with the same
  *    threads, and prints wall time ours ÷ theirs. Both are timed as a user runs them: a whole process
  *    (`node bin/slm-lab.cjs quantize …` — our dry run for the disk check included — vs `llama-quantize …`).
@@ -16,17 +17,22 @@
  */
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { quantizationTypes } from "../src/core/quantize/quantizationTypes";
+import { findQuantizationType, quantizationTypes } from "../src/core/quantize/quantizationTypes";
+import { writeImportanceMatrixFixture } from "../test/fixtures/importanceMatrixFixture";
 import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
-import { llamaCppBundleCommit, llamaCppSourceTree, repositoryRoot } from "../test/fixtures/llamaCppSource";
+import { repositoryRoot } from "../test/fixtures/llamaCppSource";
+import { buildLlamaCppTool } from "./llamaCppTools";
 
 const execFileAsync = promisify(execFile);
+
+/** Types that need no importance matrix but use one when given: run both ways. */
+const ALSO_WITH_IMATRIX: ReadonlySet<string> = new Set(["Q4_0", "Q4_K_M", "Q3_K_M", "IQ4_XS"]);
 
 interface Args {
   readonly threads: number;
@@ -61,25 +67,9 @@ function parseArgs(argv: readonly string[]): Args {
   };
 }
 
-/** Builds llama-quantize from the bundled source once; returns its path. */
-async function buildLlamaQuantize(): Promise<string> {
-  const commit = await llamaCppBundleCommit();
-  const cacheDir = path.join(repositoryRoot(), ".cache", "llama.cpp-tools", commit);
-  const buildDir = path.join(cacheDir, "build");
-  const binary = path.join(buildDir, "bin", "llama-quantize");
-  if (existsSync(binary)) return binary;
-  const source = await llamaCppSourceTree();
-  console.error(`building llama-quantize from ${source} into ${buildDir} (several minutes on 2 cores)…`);
-  const generator = spawnSync("ninja", ["--version"]).status === 0 ? ["-G", "Ninja"] : [];
-  const configure = [
-    "-S", source, "-B", buildDir, ...generator, "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=OFF",
-    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_OPENSSL=OFF",
-  ];
-  for (const args of [configure, ["--build", buildDir, "-j", String(os.availableParallelism()), "--target", "llama-quantize"]]) {
-    const result = spawnSync("nice", ["-n", "10", "cmake", ...args], { stdio: ["ignore", "ignore", "inherit"] });
-    if (result.status !== 0) throw new Error(`cmake ${args.join(" ")} failed (exit ${String(result.status)})`);
-  }
-  return binary;
+/** Builds llama-quantize from the bundled source once (bench/llamaCppTools.ts); returns its path. */
+function buildLlamaQuantize(): Promise<string> {
+  return buildLlamaCppTool("llama-quantize");
 }
 
 async function sha256(file: string): Promise<string> {
@@ -94,15 +84,15 @@ async function modelPath(nameOrPath: string): Promise<string> {
 
 const cli = path.join(repositoryRoot(), "bin", "slm-lab.cjs");
 
-async function runOurs(input: string, output: string, type: string, threads: number): Promise<number> {
+async function runOurs(input: string, output: string, type: string, threads: number, imatrix?: string): Promise<number> {
   const started = process.hrtime.bigint();
-  await execFileAsync(process.execPath, [cli, "quantize", input, output, type, "--threads", String(threads)]);
+  await execFileAsync(process.execPath, [cli, "quantize", input, output, type, "--threads", String(threads), ...(imatrix === undefined ? [] : ["--imatrix", imatrix])]);
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-async function runTheirs(binary: string, input: string, output: string, type: string, threads: number): Promise<number> {
+async function runTheirs(binary: string, input: string, output: string, type: string, threads: number, imatrix?: string): Promise<number> {
   const started = process.hrtime.bigint();
-  await execFileAsync(binary, [input, output, type, String(threads)], { maxBuffer: 64 * 1024 * 1024 });
+  await execFileAsync(binary, [...(imatrix === undefined ? [] : ["--imatrix", imatrix]), input, output, type, String(threads)], { maxBuffer: 64 * 1024 * 1024 });
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
@@ -121,32 +111,42 @@ async function main(): Promise<void> {
   await rm(args.dir, { recursive: true, force: true });
   await mkdir(args.dir, { recursive: true });
 
-  const types = args.types ?? quantizationTypes.filter((type) => !type.requiresImatrix).map((type) => type.name);
+  const types = args.types ?? quantizationTypes.map((type) => type.name);
   console.log(`# byte identity: SLM Lab vs llama-quantize (${binary}), ${args.threads} threads`);
-  console.log("| model | type | size (bytes) | identical |");
-  console.log("|---|---|---:|---|");
+  console.log("| model | type | imatrix | size (bytes) | identical |");
+  console.log("|---|---|---|---:|---|");
   let mismatches = 0;
   for (const name of args.identityModels) {
     const input = await modelPath(name);
-    for (const type of types) {
+    const imatrixGguf = path.join(args.dir, `${name}.imatrix.gguf`);
+    const imatrixLegacy = path.join(args.dir, `${name}.imatrix.dat`);
+    await writeImportanceMatrixFixture(input, imatrixGguf, { format: "gguf", seed: 11 });
+    await writeImportanceMatrixFixture(input, imatrixLegacy, { format: "legacy", seed: 12 });
+    const runs = types.flatMap((type): (readonly [string, string | undefined])[] => {
+      const needs = findQuantizationType(type)?.requiresImatrix === true;
+      if (needs) return [[type, type.startsWith("IQ1") ? imatrixLegacy : imatrixGguf]];
+      return ALSO_WITH_IMATRIX.has(type) ? [[type, undefined], [type, imatrixGguf]] : [[type, undefined]];
+    });
+    for (const [type, imatrix] of runs) {
       const ours = path.join(args.dir, `ours-${type}.gguf`);
       const theirs = path.join(args.dir, `theirs-${type}.gguf`);
+      const imatrixLabel = imatrix === undefined ? "—" : path.extname(imatrix);
       try {
-        await runOurs(input, ours, type, args.threads);
+        await runOurs(input, ours, type, args.threads, imatrix);
       } catch (error: unknown) {
         // Refused before any work (e.g. a mix that needs an importance matrix): llama-quantize must refuse it too.
         const refusal = /slm-lab: (.*)/.exec(String((error as { stderr?: unknown }).stderr))?.[1] ?? String(error);
-        const theirsFailed = await runTheirs(binary, input, theirs, type, args.threads).then(() => false, () => true);
+        const theirsFailed = await runTheirs(binary, input, theirs, type, args.threads, imatrix).then(() => false, () => true);
         if (!theirsFailed) mismatches++;
-        console.log(`| ${name} | ${type} | — | ${theirsFailed ? "both refuse" : "NO: only ours refuses"}: ${refusal.slice(0, 60)} |`);
+        console.log(`| ${name} | ${type} | ${imatrixLabel} | — | ${theirsFailed ? "both refuse" : "NO: only ours refuses"}: ${refusal.slice(0, 60)} |`);
         await rm(theirs, { force: true });
         continue;
       }
-      await runTheirs(binary, input, theirs, type, args.threads);
+      await runTheirs(binary, input, theirs, type, args.threads, imatrix);
       const [a, b] = await Promise.all([sha256(ours), sha256(theirs)]);
       const { size } = await stat(ours);
       if (a !== b) mismatches++;
-      console.log(`| ${name} | ${type} | ${size} | ${a === b ? "yes" : `NO (${a.slice(0, 12)} vs ${b.slice(0, 12)})`} |`);
+      console.log(`| ${name} | ${type} | ${imatrixLabel} | ${size} | ${a === b ? "yes" : `NO (${a.slice(0, 12)} vs ${b.slice(0, 12)})`} |`);
       await rm(ours, { force: true });
       await rm(`${ours}.slm-lab.json`, { force: true });
       await rm(theirs, { force: true });
