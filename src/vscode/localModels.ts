@@ -10,6 +10,8 @@ import { CancelledError, describeError } from "../core/errors";
 import { readGgufSummary } from "../core/gguf/ggufModelSummary";
 import { GgufSummaryCache } from "../core/store/ggufSummaryCache";
 import { resolveHuggingFaceHubCache } from "../core/store/huggingFaceCache";
+import { lmStudioModelsDirectories } from "../core/store/lmStudioModels";
+import { resolveOllamaModelsDirectory } from "../core/store/ollamaModels";
 import { scanModelStore } from "../core/store/modelStoreScan";
 import { resolveModelsDirectory } from "../core/store/modelsDirectory";
 import type { ModelStoreScan, StoredModel } from "../core/store/storedModel";
@@ -24,6 +26,10 @@ export interface ModelLocations {
   /** Why the configured models folder could not be used (the default is used instead). */
   readonly modelsDirectoryProblem: string | undefined;
   readonly huggingFaceCacheDirectory: string | undefined;
+  /** Ollama's models folder, listed read-only along with the HF cache (same setting). */
+  readonly ollamaModelsDirectory: string | undefined;
+  /** LM Studio's models folders, listed read-only along with the HF cache (same setting). */
+  readonly lmStudioModelsDirectories: readonly string[];
 }
 
 /** Quiet time after the last file event before rescanning: a download or copy fires many events. */
@@ -80,6 +86,8 @@ export class LocalModels extends Disposable {
       isDefaultModelsDirectory: modelsDirectory === path.resolve(defaultDirectory),
       modelsDirectoryProblem,
       huggingFaceCacheDirectory: values.scanHuggingFaceCache ? resolveHuggingFaceHubCache() : undefined,
+      ollamaModelsDirectory: values.scanHuggingFaceCache ? resolveOllamaModelsDirectory() : undefined,
+      lmStudioModelsDirectories: values.scanHuggingFaceCache ? lmStudioModelsDirectories() : [],
     };
   }
 
@@ -134,6 +142,8 @@ export class LocalModels extends Disposable {
     const scan = await scanModelStore({
       modelsDirectory: locations.modelsDirectory,
       huggingFaceCacheDirectory: locations.huggingFaceCacheDirectory,
+      ollamaModelsDirectory: locations.ollamaModelsDirectory,
+      lmStudioModelsDirectories: locations.lmStudioModelsDirectories,
       cache: this.cache,
       signal: this.abort.signal,
     });
@@ -171,6 +181,17 @@ export class LocalModels extends Disposable {
         // The folder does not exist yet: VS Code cannot watch it, so watch the nearest existing parent for it to appear.
         this.watchers.push(this.watchForCreation(root));
       }
+    }
+    // Other tools' stores are watched only when they exist (no watcher on a home folder waiting for them).
+    const others: [string, string][] = locations.lmStudioModelsDirectories.map((root) => [root, "**/*.gguf"]);
+    if (locations.ollamaModelsDirectory !== undefined) others.push([path.join(locations.ollamaModelsDirectory, "manifests"), "**"]);
+    for (const [root, pattern] of others) {
+      if (!existsSync(root)) continue;
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), pattern));
+      watcher.onDidCreate(() => { this.scheduleRefresh(); });
+      watcher.onDidChange(() => { this.scheduleRefresh(); });
+      watcher.onDidDelete(() => { this.scheduleRefresh(); });
+      this.watchers.push(watcher);
     }
   }
 

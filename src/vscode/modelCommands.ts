@@ -186,6 +186,8 @@ function describeModelShort(model: StoredModel): string {
 
 function describeLocation(model: StoredModel): string {
   if (model.source === "models-folder") return `Models folder · ${model.relativePath}`;
+  if (model.source === "ollama") return `Ollama (read-only) · ${model.label}`;
+  if (model.source === "lm-studio") return `LM Studio (read-only) · ${model.relativePath}`;
   return `Hugging Face cache · ${model.repoId ?? ""}${model.revision === undefined ? "" : ` @ ${model.revision.slice(0, 7)}`}`;
 }
 

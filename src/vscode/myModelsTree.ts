@@ -31,6 +31,8 @@ export type MyModelsNode = MyModelsGroupNode | MyModelsModelNode | MyModelsHintN
 const GROUP_TITLES: Readonly<Record<ModelSource, string>> = {
   "models-folder": "Models folder",
   "huggingface-cache": "Hugging Face cache",
+  "lm-studio": "LM Studio (read-only)",
+  ollama: "Ollama (read-only)",
 };
 
 export class MyModelsTreeProvider extends Disposable implements vscode.TreeDataProvider<MyModelsNode> {
@@ -92,6 +94,11 @@ export function buildRoots(scan: ModelStoreScan, modelsDirectoryProblem: string 
   if (own.length > 0) roots.push({ kind: "group", source: "models-folder", folder: scan.modelsDirectory.path, children: own });
   const hub = scan.models.filter((model) => model.source === "huggingface-cache").map((model): MyModelsNode => ({ kind: "model", model }));
   if (hub.length > 0 && scan.huggingFaceCache !== undefined) roots.push({ kind: "group", source: "huggingface-cache", folder: scan.huggingFaceCache.path, children: hub });
+  for (const source of ["lm-studio", "ollama"] as const) {
+    const models = scan.models.filter((model) => model.source === source).map((model): MyModelsNode => ({ kind: "model", model }));
+    const folders = (scan.otherStores ?? []).filter((store) => store.source === source && store.exists).map((store) => store.path);
+    if (models.length > 0) roots.push({ kind: "group", source, folder: folders.join(", "), children: models });
+  }
   return roots;
 }
 
@@ -101,7 +108,7 @@ function groupItem(node: MyModelsGroupNode): vscode.TreeItem {
   item.description = tildify(node.folder);
   item.tooltip = node.folder;
   item.contextValue = TreeItemContext.group;
-  item.iconPath = new vscode.ThemeIcon(node.source === "models-folder" ? "folder-library" : "archive");
+  item.iconPath = new vscode.ThemeIcon(node.source === "models-folder" ? "folder-library" : node.source === "huggingface-cache" ? "archive" : "lock");
   return item;
 }
 
@@ -152,7 +159,10 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (char) => `\\${char}`);
 }
 
-function tildify(folder: string): string {
+function tildify(folders: string): string {
   const home = os.homedir();
-  return folder === home || folder.startsWith(`${home}/`) ? `~${folder.slice(home.length)}` : folder;
+  return folders
+    .split(", ")
+    .map((folder) => (folder === home || folder.startsWith(`${home}/`) ? `~${folder.slice(home.length)}` : folder))
+    .join(", ");
 }

@@ -20,7 +20,7 @@ export interface HubRepoQuery {
 }
 
 /** A fetch that turns the Hub's error answers into our typed errors (keeping X-Error-Code, which HubApiError drops). */
-function checkedFetch(query: HubRepoQuery): typeof fetch {
+export function checkedFetch(query: HubRepoQuery): typeof fetch {
   return async (input, init) => {
     let response: Response;
     try {
@@ -39,7 +39,7 @@ function checkedFetch(query: HubRepoQuery): typeof fetch {
         revision: query.revision ?? "main",
         hasToken: query.token !== undefined && query.token !== "",
       });
-      throw error instanceof RetryableHubError ? new HubNetworkError(`Listing ${query.repo} failed: ${error.message}.`, { action: "Try again in a moment." }) : error;
+      throw error instanceof RetryableHubError ? new HubNetworkError(`${query.repo === "" ? "Searching the Hub" : `Listing ${query.repo}`} failed: ${error.message}.`, { action: "Try again in a moment." }) : error;
     }
     return response;
   };

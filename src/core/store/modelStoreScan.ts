@@ -8,6 +8,8 @@ import { findGgufFiles, type DiscoveredGgufFile } from "./ggufFileDiscovery";
 import { type GgufSummaryCache } from "./ggufSummaryCache";
 import { groupShards, type ShardGroup } from "./ggufShards";
 import { findHubCacheGgufFiles, type HubCacheGgufFile } from "./huggingFaceCache";
+import { findLmStudioModels } from "./lmStudioModels";
+import { findOllamaModels, type OllamaModelFile } from "./ollamaModels";
 import type { ModelSource, ModelStoreScan, StoredModel } from "./storedModel";
 
 export interface ModelStoreScanOptions {
@@ -16,6 +18,10 @@ export interface ModelStoreScanOptions {
   /** Resolved hub cache folder (see `resolveHuggingFaceHubCache`), or undefined not to look there. */
   readonly huggingFaceCacheDirectory: string | undefined;
   readonly cache: GgufSummaryCache;
+  /** Ollama's models folder (see `resolveOllamaModelsDirectory`), or undefined not to look there. */
+  readonly ollamaModelsDirectory?: string | undefined;
+  /** LM Studio's models folders (see `lmStudioModelsDirectories`); none by default. */
+  readonly lmStudioModelsDirectories?: readonly string[] | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -49,6 +55,24 @@ export async function scanModelStore(options: ModelStoreScanOptions): Promise<Mo
     }
   }
 
+  const otherStores: { source: "lm-studio" | "ollama"; path: string; exists: boolean }[] = [];
+  for (const root of options.lmStudioModelsDirectories ?? []) otherStores.push({ source: "lm-studio", path: root, exists: await isDirectory(root) });
+  if (options.lmStudioModelsDirectories !== undefined && options.lmStudioModelsDirectories.length > 0) {
+    const lmStudio = await findLmStudioModels(options.lmStudioModelsDirectories, signal);
+    problems.push(...lmStudio.problems);
+    const files = lmStudio.files.filter((file) => claim(claimed, file));
+    for (const root of options.lmStudioModelsDirectories) {
+      for (const group of groupShards(files.filter((file) => file.root === root))) drafts.push(draftFromGroup("lm-studio", group, undefined));
+    }
+  }
+  if (options.ollamaModelsDirectory !== undefined) {
+    otherStores.push({ source: "ollama", path: options.ollamaModelsDirectory, exists: await isDirectory(options.ollamaModelsDirectory) });
+    const ollama = await findOllamaModels(options.ollamaModelsDirectory, signal);
+    problems.push(...ollama.problems);
+    // Two tags of one blob are two names for one model: each is listed, since `ollama run` takes either.
+    for (const file of ollama.files) drafts.push(draftFromOllama(file));
+  }
+
   const models: StoredModel[] = [];
   for (const draft of assignLabels(drafts)) {
     throwIfAborted(signal);
@@ -58,6 +82,7 @@ export async function scanModelStore(options: ModelStoreScanOptions): Promise<Mo
   return {
     modelsDirectory: { path: options.modelsDirectory, exists: await isDirectory(options.modelsDirectory) },
     huggingFaceCache: hubCache,
+    ...(otherStores.length === 0 ? {} : { otherStores }),
     models,
     problems,
   };
@@ -106,9 +131,27 @@ function draftFromGroup(source: ModelSource, group: ShardGroup<DiscoveredGgufFil
     repoId,
     revision: hub?.revision,
     refs: hub?.refs ?? [],
-    label: source === "huggingface-cache" ? `${repoId ?? ""}/${folder}${fileName}` : fileName,
+    // LM Studio's `<publisher>/<repo>/` folders name the model; its labels keep them.
+    label: source === "huggingface-cache" ? `${repoId ?? ""}/${folder}${fileName}` : source === "lm-studio" ? `${folder}${fileName}` : fileName,
   };
 }
+
+/** An Ollama model: one blob, labelled with the name `ollama run` takes. */
+function draftFromOllama(file: OllamaModelFile): ModelDraft {
+  return {
+    source: "ollama",
+    group: { parts: [file], shard: undefined, missing: [] },
+    first: file,
+    relativePath: file.relativePath,
+    displayName: file.name,
+    repoId: undefined,
+    revision: undefined,
+    refs: [],
+    label: file.name,
+  };
+}
+
+const SOURCE_ORDER: readonly ModelSource[] = ["models-folder", "huggingface-cache", "lm-studio", "ollama"];
 
 /** Labels unique within each source: a short label that collides becomes longer (path, then revision). */
 function assignLabels(drafts: ModelDraft[]): ModelDraft[] {
@@ -123,7 +166,10 @@ function assignLabels(drafts: ModelDraft[]): ModelDraft[] {
   for (const same of collisions("huggingface-cache").values()) {
     if (same.length > 1) for (const draft of same) if (!draft.refs.includes("main")) draft.label = `${draft.label}@${(draft.revision ?? "").slice(0, 7)}`;
   }
-  return drafts.sort((a, b) => (a.source === b.source ? a.label.localeCompare(b.label) : a.source === "models-folder" ? -1 : 1));
+  for (const same of collisions("lm-studio").values()) {
+    if (same.length > 1) for (const draft of same) draft.label = draft.first.path;
+  }
+  return drafts.sort((a, b) => (a.source === b.source ? a.label.localeCompare(b.label) : SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source)));
 }
 
 async function summarize(draft: ModelDraft, cache: GgufSummaryCache, signal: AbortSignal | undefined): Promise<StoredModel> {

@@ -2,8 +2,11 @@
 
 import type { GgufModelSummary } from "../gguf/ggufTypes";
 
-/** Where a model was found: SLM Lab's own models folder (SLM Lab may delete it) or the Hugging Face cache (read-only). */
-export type ModelSource = "models-folder" | "huggingface-cache";
+/**
+ * Where a model was found: SLM Lab's own models folder (SLM Lab may delete it), or another tool's store, listed
+ * read-only: the Hugging Face cache, Ollama's models folder, LM Studio's models folder.
+ */
+export type ModelSource = "models-folder" | "huggingface-cache" | "lm-studio" | "ollama";
 
 export interface StoredModelFile {
   /** The path as found (in the HF cache: the snapshot symlink). */
@@ -31,7 +34,7 @@ export interface StoredModel {
   readonly sizeBytes: number;
   /** Relative to the models folder or to the HF snapshot folder, with `/` separators. */
   readonly relativePath: string;
-  /** "org/name": the HF repo, or `<publisher>/<repo>` in the models folder when the file follows that layout. */
+  /** "org/name": the HF repo, or `<publisher>/<repo>` in the models folder or LM Studio's when the file follows that layout. */
   readonly repoId: string | undefined;
   /** HF cache only: the snapshot's commit. */
   readonly revision: string | undefined;
@@ -46,7 +49,9 @@ export interface ModelStoreScan {
   readonly modelsDirectory: { readonly path: string; readonly exists: boolean };
   /** Undefined when scanning the HF cache is turned off. */
   readonly huggingFaceCache: { readonly path: string; readonly exists: boolean } | undefined;
-  /** Models folder first, then the HF cache; each sorted by label. */
+  /** Ollama's and LM Studio's folders that were looked at (none when scanning other tools' stores is off). */
+  readonly otherStores?: readonly { readonly source: "lm-studio" | "ollama"; readonly path: string; readonly exists: boolean }[];
+  /** Models folder first, then the HF cache, LM Studio, Ollama; each sorted by label. */
   readonly models: readonly StoredModel[];
   /** Folders that could not be read and similar; one line each. The models are still listed. */
   readonly problems: readonly string[];
