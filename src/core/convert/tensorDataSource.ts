@@ -1,0 +1,141 @@
+/**
+ * The bytes of one planned output tensor, produced chunk by chunk while the GGUF writer writes them: read from the
+ * safetensors file in bounded chunks, transformed, encoded in the output type. Only the Q/K RoPE permutation needs a
+ * whole tensor in memory (it moves rows), and Q/K projections are never the largest tensors.
+ */
+import { type GgufTensorDataSource } from "../gguf/ggufWriter";
+import { tensorByteLength } from "../gguf/ggmlTypes";
+import { float16Bits, float16Value } from "../numeric/float16";
+import { requireSupportedDtype, supportedDtypeBytes, type SupportedSafetensorsDtype } from "../safetensors/safetensorsDtypes";
+import { type SafetensorsTensorInfo } from "../safetensors/safetensorsHeader";
+import { decodeToFloat32, readSafetensorsTensorBytes, SAFETENSORS_DEFAULT_CHUNK_BYTES } from "../safetensors/safetensorsTensorData";
+import { type PlannedTensor, type TensorTransform } from "./architectures/convertArchitecture";
+import { dtypeMatchesGgmlType, encodeFloat32, transcodeHalves } from "./tensorEncoding";
+
+/** Bytes read per step: 16 MiB (a multiple of every element and Q8_0 block size) keeps per-call overhead small. */
+export const CONVERT_CHUNK_BYTES = 4 * SAFETENSORS_DEFAULT_CHUNK_BYTES;
+
+export interface TensorSourceOptions {
+  readonly signal?: AbortSignal;
+  /** Called when the writer starts pulling this tensor's data. */
+  readonly onStart?: () => void;
+  readonly chunkBytes?: number;
+}
+
+/** A streaming data source for `planned` in `ggmlType`; `tensor` is its checkpoint tensor (undefined for generated ones). */
+export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsTensorInfo | undefined, ggmlType: number, options: TensorSourceOptions = {}): GgufTensorDataSource {
+  const dims = [...planned.shape].reverse();
+  const byteLength = tensorByteLength(dims, ggmlType);
+  const source = planned.source;
+  if (source.kind === "generated") {
+    return {
+      byteLength,
+      chunks: async function* () {
+        options.onStart?.();
+        yield await Promise.resolve(encodeFloat32(source.values.slice(), ggmlType));
+      },
+    };
+  }
+  if (tensor === undefined) throw new RangeError(`no checkpoint tensor for ${planned.name}`);
+  const dtype = requireSupportedDtype(tensor);
+  const transforms = source.transforms;
+  const rowsKept = transforms.find((transform) => transform.kind === "take-rows")?.rows ?? tensor.shape[0] ?? 1;
+  const rowBytes = tensor.shape.length > 1 ? tensor.byteLength / (tensor.shape[0] ?? 1) : supportedDtypeBytes(dtype);
+  const sourceBytes = tensor.shape.length > 1 ? rowsKept * rowBytes : tensor.byteLength;
+  const permute = transforms.find((transform) => transform.kind === "rope-permute");
+  const add = transforms.find((transform) => transform.kind === "add");
+  const chunkBytes = options.chunkBytes ?? CONVERT_CHUNK_BYTES;
+  const readOptions = { chunkBytes, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  const copyAsIs = permute === undefined && add === undefined && dtypeMatchesGgmlType(dtype, ggmlType);
+
+  return {
+    byteLength,
+    async *chunks() {
+      options.onStart?.();
+      if (permute !== undefined) {
+        const whole = new Uint8Array(sourceBytes);
+        let filled = 0;
+        for await (const chunk of limited(readSafetensorsTensorBytes(tensor, readOptions), sourceBytes)) {
+          whole.set(chunk, filled);
+          filled += chunk.byteLength;
+        }
+        const permuted = permuteRopeRows(whole, tensor.shape[0] ?? 1, permute.heads);
+        if (add === undefined && dtypeMatchesGgmlType(dtype, ggmlType)) yield* splitChunks(permuted, chunkBytes);
+        else yield* encodeChunks(splitChunks(permuted, chunkBytes), dtype, ggmlType, add);
+        return;
+      }
+      const raw = limited(readSafetensorsTensorBytes(tensor, readOptions), sourceBytes);
+      if (copyAsIs) yield* raw;
+      else yield* encodeChunks(raw, dtype, ggmlType, add);
+    },
+  };
+}
+
+/** Decodes source chunks to float32, applies an `add` transform, encodes in the output type. */
+async function* encodeChunks(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  dtype: SupportedSafetensorsDtype,
+  ggmlType: number,
+  add: Extract<TensorTransform, { kind: "add" }> | undefined,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    const transcoded = add === undefined ? transcodeHalves(dtype, ggmlType, chunk) : undefined;
+    if (transcoded !== undefined) {
+      yield transcoded;
+      continue;
+    }
+    const values = new Float32Array(chunk.byteLength / supportedDtypeBytes(dtype));
+    decodeToFloat32(dtype, chunk, values);
+    if (add !== undefined) addConstant(values, add.value, dtype);
+    yield encodeFloat32(values, ggmlType);
+  }
+}
+
+/**
+ * Adds `value` in the precision convert_hf_to_gguf.py does: F16 tensors stay float16 through `modify_tensors` (the sum
+ * is rounded to float16), BF16 ones are widened to float32 first, F32 ones are float32.
+ */
+function addConstant(values: Float32Array, value: number, dtype: SupportedSafetensorsDtype): void {
+  for (let index = 0; index < values.length; index += 1) {
+    const sum = (values[index] ?? 0) + value;
+    values[index] = dtype === "F16" ? float16Value(float16Bits(sum)) : sum;
+  }
+}
+
+/**
+ * convert_hf_to_gguf.py `LlamaModel.permute`: w.reshape(n_head, 2, rows / n_head / 2, …).swapaxes(1, 2): within each
+ * head, output row 2j + i is input row i · (rows per head / 2) + j. Works on raw rows, whatever the element type.
+ */
+export function permuteRopeRows(data: Uint8Array, rows: number, heads: number): Uint8Array {
+  if (rows % (heads * 2) !== 0) throw new RangeError(`cannot permute ${rows} rows for ${heads} heads`);
+  const rowBytes = data.byteLength / rows;
+  const perHead = rows / heads;
+  const half = perHead / 2;
+  const out = new Uint8Array(data.byteLength);
+  for (let head = 0; head < heads; head += 1) {
+    for (let j = 0; j < half; j += 1) {
+      for (let i = 0; i < 2; i += 1) {
+        const from = (head * perHead + i * half + j) * rowBytes;
+        const to = (head * perHead + 2 * j + i) * rowBytes;
+        out.set(data.subarray(from, from + rowBytes), to);
+      }
+    }
+  }
+  return out;
+}
+
+/** The first `limit` bytes of a chunk stream (stops reading there, which closes the file). */
+async function* limited(chunks: AsyncGenerator<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
+  let done = 0;
+  if (limit === 0) return;
+  for await (const chunk of chunks) {
+    const take = Math.min(chunk.byteLength, limit - done);
+    yield take === chunk.byteLength ? chunk : chunk.subarray(0, take);
+    done += take;
+    if (done >= limit) return;
+  }
+}
+
+function* splitChunks(data: Uint8Array, chunkBytes: number): Generator<Uint8Array> {
+  for (let start = 0; start < data.byteLength; start += chunkBytes) yield data.subarray(start, Math.min(start + chunkBytes, data.byteLength));
+}
