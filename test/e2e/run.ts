@@ -21,7 +21,7 @@ import { ensureVscodeTools, formatSeconds } from "./vscodeTools";
 const UI_FIXTURES = ["tiny-qwen2-coder"] as const;
 const extensionHostDir = path.join(projectRoot, "test", "e2e", "extensionHost");
 const extensionHostBundle = path.join(projectRoot, "dist", "test", "extensionHost.js");
-const EXTENSION_HOST_TIMEOUT_MS = 180_000;
+const EXTENSION_HOST_TIMEOUT_MS = 900_000;
 
 interface PhaseResult {
   readonly passed: number;
