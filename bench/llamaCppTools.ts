@@ -1,8 +1,12 @@
 /**
  * Builds llama.cpp's command-line tools (llama-quantize, llama-server) from the source node-llama-cpp ships with
  * (the same commit as the bundled binaries), once, into .cache/llama.cpp-tools/<commit>/build. Shared by the
- * benchmarks that compare SLM Lab with llama.cpp's own tools. One configuration for every tool (GGML_NATIVE=OFF like
- * the bundled binaries, server on, tests/examples off), so building one tool never reconfigures the others away.
+ * benchmarks that compare SLM Lab with llama.cpp's own tools. One configuration per flavor (server on, tests/examples
+ * off), so building one tool never reconfigures the others away:
+ * - "baseline" (build/): GGML_NATIVE=OFF, the x86-64 baseline the quantizers of the bundled ggml-base are compiled for
+ *   (bench/quantize.ts's byte identity relies on it); ggml-cpu then gets AVX2/FMA/F16C, no AVX-512.
+ * - "native" (build-native/): GGML_NATIVE=ON, the CPU features of this machine, close to the ggml-cpu variant that
+ *   node-llama-cpp's prebuilt binaries pick at run time (e.g. AVX-512): the fair speed reference for inference.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";

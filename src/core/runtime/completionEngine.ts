@@ -54,6 +54,8 @@ export interface CompletionResult {
   readonly timings: CompletionTimings;
   /** A notice to show once (e.g. "this model has no FIM tokens; using plain prefix completion"). */
   readonly notice?: string;
+  /** The generated token ids, when the engine reports them (local engine, llama-server): benchmarks compare them. */
+  readonly tokens?: readonly number[];
 }
 
 export interface CompletionEngine {
