@@ -46,7 +46,16 @@ export interface CompletionRequestInput {
   readonly extraContext?: ExtraContextRing;
   /** Token counter for the budgets; default the 3.5-characters estimate. */
   readonly countTokens?: TokenCounter;
+  /**
+   * Offset in `text` where the previous request's prefix started (see `prefixStartAnchor`). Kept while the prefix
+   * from there fits its budget, so that typing only appends to the prompt and the engine's KV cache is reused; when it
+   * no longer fits, the start moves forward by a quarter of the budget at once rather than a line per keystroke.
+   */
+  readonly prefixAnchor?: number;
 }
+
+/** Of the prefix budget, what is kept when the anchored start has to move (the rest is room to type into). */
+const ANCHOR_REFILL = 0.75;
 
 export interface BuiltCompletionRequest {
   readonly request: CompletionRequest;
@@ -58,7 +67,7 @@ export interface BuiltCompletionRequest {
 export function buildCompletionRequest(input: CompletionRequestInput): BuiltCompletionRequest {
   const countTokens = input.countTokens ?? estimateTokens;
   const budgets = completionBudgets(input.contextSize, input.maxTokens);
-  const window = contextWindow(input.text, input.cursorOffset, countTokens, { prefixTokens: budgets.prefixTokens, suffixTokens: budgets.suffixTokens });
+  const window = anchoredWindow(input, countTokens, budgets);
   const mode = completionModeAt(window.prefix, window.suffix);
   const extraContext =
     input.extraContext === undefined
@@ -84,6 +93,24 @@ export function buildCompletionRequest(input: CompletionRequestInput): BuiltComp
     ...(input.timeBudgetMs === undefined ? {} : { timeBudgetMs: input.timeBudgetMs }),
   };
   return { request, window, mode };
+}
+
+/** The windows, with the prefix start held at the anchor while it fits (see `prefixAnchor`). */
+function anchoredWindow(input: CompletionRequestInput, countTokens: TokenCounter, budgets: CompletionBudgets): ContextWindow {
+  const full = contextWindow(input.text, input.cursorOffset, countTokens, { prefixTokens: budgets.prefixTokens, suffixTokens: budgets.suffixTokens });
+  const anchor = input.prefixAnchor;
+  // No anchor, or the cursor went above it: the fullest window.
+  if (anchor === undefined || anchor > input.cursorOffset || anchor < 0) return full;
+  if (anchor >= full.prefixStart) {
+    // contextWindow takes all it can, so a later start fits too.
+    const prefix = input.text.slice(anchor, input.cursorOffset);
+    return { ...full, prefix, prefixStart: anchor, prefixTokens: countTokens(prefix) };
+  }
+  const refilled = contextWindow(input.text, input.cursorOffset, countTokens, {
+    prefixTokens: Math.floor(budgets.prefixTokens * ANCHOR_REFILL),
+    suffixTokens: budgets.suffixTokens,
+  });
+  return { ...full, prefix: refilled.prefix, prefixStart: refilled.prefixStart, prefixTokens: refilled.prefixTokens };
 }
 
 /**

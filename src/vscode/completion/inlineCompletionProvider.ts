@@ -41,6 +41,9 @@ const WATCHDOG_GRACE_MS = 5_000;
 const COLD_WATCHDOG_MS = 120_000;
 
 export class SlmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  /** Per document: the absolute offset the last prompt's prefix started at (see buildCompletionRequest's `prefixAnchor`). */
+  private readonly prefixAnchors = new Map<string, number>();
+
   constructor(
     private readonly ctx: Ctx,
     private readonly host: CompletionEngineHost,
@@ -179,7 +182,10 @@ export class SlmInlineCompletionProvider implements vscode.InlineCompletionItemP
     const text = inserted === "" ? slice : slice.slice(0, before) + inserted + slice.slice(before);
     const cursorOffset = before + inserted.length;
     const folder = vscode.workspace.getWorkspaceFolder(document.uri);
-    return buildCompletionRequest({
+    const sliceStart = document.offsetAt(start);
+    const key = document.uri.toString();
+    const anchor = this.prefixAnchors.get(key);
+    const built = buildCompletionRequest({
       text,
       cursorOffset,
       firstLine: startLine,
@@ -190,7 +196,12 @@ export class SlmInlineCompletionProvider implements vscode.InlineCompletionItemP
       maxTokens: settings.completionMaxTokens,
       timeBudgetMs: settings.completionTimeBudgetMs,
       extraContext: this.tracker.ring,
-    }).request;
+      ...(anchor === undefined || anchor < sliceStart ? {} : { prefixAnchor: anchor - sliceStart }),
+    });
+    // Kept per document for the next keystroke (a prefetch keeps the same start: it is the next keystroke).
+    this.prefixAnchors.set(key, sliceStart + built.window.prefixStart);
+    if (this.prefixAnchors.size > MAX_ANCHORED_DOCUMENTS) this.prefixAnchors.delete(this.prefixAnchors.keys().next().value ?? key);
+    return built.request;
   }
 
   private showNoticeOnce(entry: EngineEntry, notice: string | undefined): void {
@@ -213,6 +224,9 @@ export class SlmInlineCompletionProvider implements vscode.InlineCompletionItemP
     if (logPrompts) this.ctx.log.info(`Completion output: ${JSON.stringify({ raw: result.text, shown: suggestion ?? null })}`);
   }
 }
+
+/** Documents whose prefix start is remembered (the oldest is forgotten first). */
+const MAX_ANCHORED_DOCUMENTS = 64;
 
 /** The local engine can compute a request ahead (not part of the CompletionEngine interface: remote ones cannot). */
 function hasPrefetch(engine: CompletionEngine): engine is CompletionEngine & { prefetch(request: CompletionRequest): void } {
