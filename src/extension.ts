@@ -10,11 +10,19 @@ import { CatalogTreeProvider } from "./vscode/catalogTree";
 import { Ctx } from "./vscode/ctx";
 import { DownloadCommand } from "./vscode/downloadCommand";
 import { HubSignInCommand } from "./vscode/hubSignInCommand";
+import { HubModelDetailPanels } from "./vscode/hubModelDetailPanel";
+import { HubSearchCommand } from "./vscode/hubSearchCommand";
+import { CatalogViewProvider, HubSearch } from "./vscode/hubSearchTree";
+import { ModelComparison } from "./vscode/modelComparisonPanel";
+import { InlineCompletions, type InlineCompletionApi } from "./vscode/completion/inlineCompletions";
 import { LocalModels, type ModelLocations } from "./vscode/localModels";
 import { ModelCommands } from "./vscode/modelCommands";
 import { ModelInfoPanels } from "./vscode/modelInfoPanel";
 import { MyModelsTreeProvider } from "./vscode/myModelsTree";
 import { QuantizeCommand } from "./vscode/quantizeCommand";
+import { BenchmarkCommand } from "./vscode/benchmarkCommand";
+import { ConvertCommand } from "./vscode/convertCommand";
+import { CompareQuantizationsCommand } from "./vscode/compare/compareQuantizationsCommand";
 import { UnavailableCommands } from "./vscode/unavailableCommands";
 
 /** Set by the esbuild banner/footer of dist/extension.js around the bundle's evaluation (absent when run from source). */
@@ -31,10 +39,16 @@ export interface SlmLabApi {
   readonly myModels: MyModelsTreeProvider;
   /** The Catalog tree's data, as the view sees it. */
   readonly catalog: CatalogTreeProvider;
+  /** The whole Catalog view (Hub search results above the curated catalog) and the search it shows. */
+  readonly catalogView: CatalogViewProvider;
+  /** Hub models collected with "Add to Comparison". */
+  readonly comparison: ModelComparison;
   /** Where models are looked for now. */
   modelLocations(): ModelLocations;
   /** Scans the models folder and the HF cache again. */
   refreshModels(): Promise<ModelStoreScan>;
+  /** Inline completions: ask as the editor does, read the status bar. */
+  readonly completion: InlineCompletionApi;
 }
 
 export function activate(context: vscode.ExtensionContext): SlmLabApi {
@@ -46,12 +60,21 @@ export function activate(context: vscode.ExtensionContext): SlmLabApi {
   const myModels = ctx.own(new MyModelsTreeProvider(localModels));
   ctx.own(vscode.window.createTreeView(ViewId.myModels, { treeDataProvider: myModels }));
   const catalog = new CatalogTreeProvider();
-  ctx.own(vscode.window.registerTreeDataProvider(ViewId.catalog, catalog));
+  const catalogView = ctx.own(new CatalogViewProvider(catalog, ctx.own(new HubSearch(ctx))));
+  // Several Hub results can be selected at once for "Compare Models Side by Side".
+  ctx.own(vscode.window.createTreeView(ViewId.catalog, { treeDataProvider: catalogView, canSelectMany: true }));
+  ctx.own(new HubSearchCommand(ctx, catalogView.search));
+  ctx.own(new HubModelDetailPanels(ctx));
+  const comparison = ctx.own(new ModelComparison(ctx));
   const panels = ctx.own(new ModelInfoPanels(ctx));
   ctx.own(new ModelCommands(ctx, localModels, panels));
   ctx.own(new QuantizeCommand(ctx, localModels));
+  ctx.own(new BenchmarkCommand(ctx, localModels));
+  ctx.own(new ConvertCommand(ctx, localModels));
+  ctx.own(new CompareQuantizationsCommand(ctx, localModels));
   ctx.own(new DownloadCommand(ctx, localModels));
   ctx.own(new HubSignInCommand(ctx));
+  const inlineCompletions = ctx.own(new InlineCompletions(ctx, localModels));
   ctx.own(new UnavailableCommands());
 
   const finished = performance.now();
@@ -65,8 +88,11 @@ export function activate(context: vscode.ExtensionContext): SlmLabApi {
     bundleLoadMs,
     myModels,
     catalog,
+    catalogView,
+    comparison,
     modelLocations: () => localModels.locations(),
     refreshModels: () => localModels.refresh(),
+    completion: inlineCompletions.api(),
   };
 }
 

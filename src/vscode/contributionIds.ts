@@ -11,12 +11,21 @@ export const CommandId = {
   benchmarkModel: "slmLab.benchmarkModel",
   toggleInlineCompletions: "slmLab.toggleInlineCompletions",
   selectCompletionModel: "slmLab.selectCompletionModel",
+  showCompletionMenu: "slmLab.showCompletionMenu",
+  setCompletionApiKey: "slmLab.setCompletionApiKey",
+  evaluateCompletionQuality: "slmLab.evaluateCompletionQuality",
   showModelInfo: "slmLab.showModelInfo",
   revealModel: "slmLab.revealModel",
   deleteModel: "slmLab.deleteModel",
   refreshModels: "slmLab.refreshModels",
   openModelsDirectory: "slmLab.openModelsDirectory",
   signInToHuggingFace: "slmLab.signInToHuggingFace",
+  searchHub: "slmLab.searchHub",
+  loadMoreHubResults: "slmLab.loadMoreHubResults",
+  clearHubSearch: "slmLab.clearHubSearch",
+  showHubModelDetails: "slmLab.showHubModelDetails",
+  addToComparison: "slmLab.addToComparison",
+  compareModels: "slmLab.compareModels",
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
@@ -35,6 +44,8 @@ export const TreeItemContext = {
   group: "slmLab.group",
   catalogEntry: "slmLab.catalogEntry",
   downloadableCatalogEntry: "slmLab.catalogEntry.downloadable",
+  hubSearch: "slmLab.hubSearch",
+  hubResult: "slmLab.hubResult",
 } as const;
 
 /** Setting keys, without the `slmLab.` section prefix. */
@@ -51,6 +62,10 @@ export const SettingKey = {
   completionDebounceMs: "completion.debounceMs",
   completionMaxTokens: "completion.maxTokens",
   completionContextSize: "completion.contextSize",
+  completionLanguages: "completion.languages",
+  completionTimeBudgetMs: "completion.timeBudgetMs",
+  completionLogPrompts: "completion.logPrompts",
+  completionEndpointModel: "completion.endpointModel",
   benchPromptTokens: "bench.promptTokens",
   benchGenerateTokens: "bench.generateTokens",
   benchRepetitions: "bench.repetitions",

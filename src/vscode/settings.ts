@@ -6,7 +6,10 @@
 import * as vscode from "vscode";
 import { SETTINGS_SECTION, SettingKey } from "./contributionIds";
 import { Disposable } from "./lifecycle";
-import { readSettingValues, type SettingName, type SettingValues } from "./settingsSchema";
+import { readSettingValues, USER_ONLY_SETTINGS, type SettingName, type SettingValues } from "./settingsSchema";
+
+/** Keys read from user settings and defaults only (see USER_ONLY_SETTINGS). */
+const USER_ONLY_KEYS: ReadonlySet<string> = new Set(USER_ONLY_SETTINGS.map((name) => SettingKey[name]));
 
 export interface SettingsChangeEvent {
   /** The settings whose validated value changed. */
@@ -54,7 +57,8 @@ export class Settings extends Disposable {
     const { values, problems } = Settings.read();
     const changed = new Set<SettingName>();
     for (const name of Object.keys(values) as SettingName[]) {
-      if (values[name] !== this._values[name]) changed.add(name);
+      // Object-valued settings (completion.languages) are compared by content.
+      if (JSON.stringify(values[name]) !== JSON.stringify(this._values[name])) changed.add(name);
     }
     this._values = values;
     const newProblems = problems.filter((problem) => !this._problems.includes(problem));
@@ -65,6 +69,11 @@ export class Settings extends Disposable {
 
   private static read(): ReturnType<typeof readSettingValues> {
     const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-    return readSettingValues((key) => configuration.get<unknown>(key));
+    return readSettingValues((key) => {
+      if (!USER_ONLY_KEYS.has(key)) return configuration.get<unknown>(key);
+      // Never a workspace's (or workspace folder's) value: it could send the user's code to the workspace's server.
+      const inspected = configuration.inspect<unknown>(key);
+      return inspected?.globalValue ?? inspected?.defaultValue;
+    });
   }
 }

@@ -36,7 +36,13 @@ interface GpuLayersSpec {
   readonly kind: "gpuLayers";
   readonly default: GpuLayers;
 }
-export type SettingSpec = IntegerSpec | BooleanSpec | StringSpec | EnumSpec<string> | GpuLayersSpec;
+/** An object of language id → on/off, with `"*"` for every other language (`slmLab.completion.languages`). */
+export type LanguageSwitches = Readonly<Record<string, boolean>>;
+interface LanguageSwitchesSpec {
+  readonly kind: "languageSwitches";
+  readonly default: LanguageSwitches;
+}
+export type SettingSpec = IntegerSpec | BooleanSpec | StringSpec | EnumSpec<string> | GpuLayersSpec | LanguageSwitchesSpec;
 
 /** Keyed by the property names of `SettingKey`; `key` is the id under the `slmLab` section. */
 export const SETTING_SPECS = {
@@ -52,6 +58,10 @@ export const SETTING_SPECS = {
   completionDebounceMs: { kind: "integer", default: 150, minimum: 0, maximum: 5000 },
   completionMaxTokens: { kind: "integer", default: 64, minimum: 1, maximum: 1024 },
   completionContextSize: { kind: "integer", default: 4096, minimum: 256, maximum: 131072 },
+  completionLanguages: { kind: "languageSwitches", default: { "*": true, markdown: false, plaintext: false } },
+  completionTimeBudgetMs: { kind: "integer", default: 3000, minimum: 100, maximum: 60000 },
+  completionLogPrompts: { kind: "boolean", default: false },
+  completionEndpointModel: { kind: "string", default: "" },
   benchPromptTokens: { kind: "integer", default: 512, minimum: 1 },
   benchGenerateTokens: { kind: "integer", default: 128, minimum: 1 },
   benchRepetitions: { kind: "integer", default: 3, minimum: 1, maximum: 50 },
@@ -59,6 +69,13 @@ export const SETTING_SPECS = {
 } as const satisfies Record<keyof typeof SettingKey, SettingSpec>;
 
 export type SettingName = keyof typeof SETTING_SPECS;
+
+/**
+ * Settings that decide where the user's code goes or what code runs: read from user (global) settings and defaults
+ * only, never from a workspace (an untrusted folder could otherwise send the code to its own server). package.json
+ * gives each `machine` or `application` scope as well.
+ */
+export const USER_ONLY_SETTINGS: readonly SettingName[] = ["completionEngine", "completionEndpoint", "completionModel", "completionEndpointModel"];
 
 type ValueOf<S> = S extends IntegerSpec
   ? number
@@ -68,7 +85,9 @@ type ValueOf<S> = S extends IntegerSpec
       ? V
       : S extends GpuLayersSpec
         ? GpuLayers
-        : string;
+        : S extends LanguageSwitchesSpec
+          ? LanguageSwitches
+          : string;
 
 /** Every setting, validated and typed. */
 export type SettingValues = { readonly [K in SettingName]: ValueOf<(typeof SETTING_SPECS)[K]> };
@@ -116,6 +135,13 @@ export function validateSetting(spec: SettingSpec, raw: unknown): Validated {
       if (typeof raw === "number" && Number.isInteger(raw) && raw >= 0) return { value: raw };
       if (typeof raw === "string" && /^\d+$/.test(raw.trim())) return { value: Number(raw.trim()) };
       return fallback(`expected a whole number of layers or "auto", got ${JSON.stringify(raw)}`);
+    case "languageSwitches": {
+      if (typeof raw !== "object" || Array.isArray(raw)) return fallback(`expected an object of language id to true/false, got ${JSON.stringify(raw)}`);
+      const entries = Object.entries(raw as Record<string, unknown>);
+      const bad = entries.filter(([, value]) => typeof value !== "boolean").map(([key]) => key);
+      const switches = Object.fromEntries(entries.filter(([, value]) => typeof value === "boolean"));
+      return bad.length === 0 ? { value: switches } : { value: switches, problem: `${bad.map((key) => `"${key}"`).join(", ")} must be true or false; ignored.` };
+    }
     case "string": {
       if (typeof raw !== "string") return fallback(`expected a string, got ${JSON.stringify(raw)}`);
       const trimmed = raw.trim();

@@ -4,16 +4,11 @@
  */
 
 import * as vscode from "vscode";
-import { CommandId } from "./contributionIds";
+import type { CommandId } from "./contributionIds";
 import { Disposable } from "./lifecycle";
 
 /** Not built yet, with the title the message names (as in package.json). */
 export const UNAVAILABLE_COMMANDS: readonly (readonly [CommandId, string])[] = [
-  [CommandId.convertToGguf, "Convert to GGUF"],
-  [CommandId.compareQuantizations, "Compare Quantizations"],
-  [CommandId.benchmarkModel, "Benchmark Model"],
-  [CommandId.toggleInlineCompletions, "Toggle Inline Completions"],
-  [CommandId.selectCompletionModel, "Select Completion Model"],
 ];
 
 export class UnavailableCommands extends Disposable {

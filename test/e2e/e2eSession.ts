@@ -18,6 +18,8 @@ export interface E2eSessionOptions {
   readonly fixtures: readonly FixtureModelName[];
   /** Environment for code-server and its extension host. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More user settings (e.g. small `slmLab.bench.*` values, a colour theme); they win over the defaults. */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface E2eSession {
@@ -57,7 +59,7 @@ export async function startE2eSession(options: E2eSessionOptions): Promise<E2eSe
       tools,
       workspaceFolder,
       stateDir: path.join(root, "code-server"),
-      settings: { ...quietWorkbenchSettings, ...slmLabSettings(modelsDirectory, { scanHuggingFaceCache: false, threads: 2 }) },
+      settings: { ...quietWorkbenchSettings, ...slmLabSettings(modelsDirectory, { scanHuggingFaceCache: false, threads: 2 }), ...options.settings },
       ...(options.env === undefined ? {} : { env: options.env }),
     });
     cleanups.push(() => server.stop());

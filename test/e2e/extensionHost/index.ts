@@ -6,7 +6,12 @@
  */
 import { runExtensionHostTests } from "./harness";
 import "./activation.test";
+import "./bench.test";
+import "./compare.test";
+import "./completion.test";
+import "./convert.test";
 import "./download.test";
+import "./hubSearch.test";
 import "./myModels.test";
 import "./quantize.test";
 
