@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { LlamaFileType } from "../../src/core/gguf/llamaFileTypes";
 import { checkDefaultParams, checkParamsLayout, loadLibllamaQuantize } from "../../src/core/quantize/libllamaQuantizeBinding";
 import { LibllamaBindingError, llamaCppSourceCommit, locateLibllama } from "../../src/core/quantize/libllamaLocation";
-import { LogLineSplitter, isImatrixRequiredWarning, parseFailureLine, parseTensorLine } from "../../src/core/quantize/quantizeLogParser";
+import { LogLineSplitter, TensorLineAssembler, isImatrixRequiredWarning, parseFailureLine, parseTensorLine } from "../../src/core/quantize/quantizeLogParser";
 import { findQuantizationType, quantizationPresets, quantizationTypes } from "../../src/core/quantize/quantizationTypes";
 import { llamaCppBundleCommit, llamaCppSourceFile } from "../fixtures/llamaCppSource";
 
@@ -108,4 +108,19 @@ test("log parser: llama.cpp's tensor lines, real run and dry run, in pieces", ()
   assert.equal(parseFailureLine("llama_model_quantize: failed to quantize: requantizing from type q8_0 is disabled"), "requantizing from type q8_0 is disabled");
   assert.ok(isImatrixRequiredWarning("llama_model_quantize_impl: WARNING: dry run completed successfully, but actually completing this quantization will require an imatrix!"));
   assert.deepEqual(splitter.flush(), []);
+});
+
+test("a tensor line split by an importance-matrix notice is put back together", () => {
+  const assembler = new TensorLineAssembler();
+  const lines = [
+    "[   1/  26]                    token_embd.weight - [  256, 32000,     1,     1], type =    f16, ",
+    "====== llama_model_quantize_impl: did not find weights for token_embd.weight",
+    "converting to q2_K .. size =    15.62 MiB ->     2.56 MiB",
+    "[   2/  26]               blk.0.attn_q.weight - [  256,   256,     1,     1], type =    f16, converting to iq2_xxs .. size =     0.12 MiB ->     0.02 MiB",
+  ];
+  const parsed = lines.map((line) => assembler.push(line)).flatMap((line) => (line === undefined ? [] : [parseTensorLine(line)]));
+  assert.deepEqual(
+    parsed.filter((tensor) => tensor !== undefined).map((tensor) => [tensor.name, tensor.targetType]),
+    [["token_embd.weight", "q2_K"], ["blk.0.attn_q.weight", "iq2_xxs"]],
+  );
 });

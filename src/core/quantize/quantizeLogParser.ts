@@ -37,6 +37,32 @@ export function parseTensorLine(line: string): QuantizeTensorLine | undefined {
   };
 }
 
+const TENSOR_HEADER = /^\[\s*\d+\/\s*\d+\]\s+\S+\s+-\s+\[[\d,\s]+\],\s+type\s+=\s+\S+?,\s*$/;
+const TENSOR_TAIL = /^(?:converting to \S+ \.\. )?size\s+=/;
+
+/**
+ * Puts a tensor line back together when llama.cpp logs something in the middle of it: with an importance matrix it
+ * prints `\n====== …: did not find weights for <tensor>\n` (or an imatrix-size notice) between the line's
+ * `… type = f16, ` and its `converting to … size = …`. Other lines pass through unchanged.
+ */
+export class TensorLineAssembler {
+  private header: string | undefined;
+
+  /** The line to parse, or undefined while a tensor line is waiting for its end. */
+  push(line: string): string | undefined {
+    if (TENSOR_HEADER.test(line)) {
+      this.header = line;
+      return undefined;
+    }
+    if (this.header !== undefined && TENSOR_TAIL.test(line)) {
+      const whole = `${this.header}${line}`;
+      this.header = undefined;
+      return whole;
+    }
+    return line;
+  }
+}
+
 /** `llama_model_quantize: failed to quantize: <what>`: llama.cpp's reason, or undefined. */
 export function parseFailureLine(line: string): string | undefined {
   return /failed to quantize: (.+)$/.exec(line)?.[1]?.trim();

@@ -19,7 +19,7 @@ import { type GgufFile, type GgufMetadataEntry } from "../gguf/ggufTypes";
 import { sidecarPathFor } from "../store/modelSidecar";
 import { llamaCppSourceCommit, type LibllamaLocation } from "./libllamaLocation";
 import { importanceMatrixOverrides, readImportanceMatrix, type QuantizeKvOverride } from "./importanceMatrix";
-import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, type QuantizeTensorLine } from "./quantizeLogParser";
+import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, TensorLineAssembler, type QuantizeTensorLine } from "./quantizeLogParser";
 import { findQuantizationType, quantizationTypes, type QuantizationType } from "./quantizationTypes";
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
 import { GGML_TYPE_COUNT, isQuantizeChildMessage, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
@@ -168,25 +168,34 @@ async function quantizeInSession(
 ): Promise<QuantizeResult> {
   const { signal, onProgress } = options;
   const { input: inputPath, threads } = job;
-  // llama.cpp's dry run (it writes nothing): the exact per-tensor types (k-quant mixes, fallbacks), so the exact size.
-  const dry = await session.run({ ...job, output: path.join(path.dirname(outputPath), ".slm-lab-dry-run"), dryRun: true }, undefined);
-  if (dry.returnCode !== 0) throw quantizeFailedError(dry);
-  if (dry.imatrixRequired) throw imatrixRequiredError(type);
-  const predictedSize = await predictQuantizedFileSize(
-    file,
-    type.ftype,
-    dry.tensors,
-    async () => (await readGgufFile(inputPath, signal === undefined ? {} : { signal })).metadata,
-    // llama.cpp writes kv overrides as u32 (INT) or string (src/llama-quant.cpp).
-    extraMetadata.map((entry) => [entry.key, entry.kind === "int" ? { type: "u32", value: Math.abs(entry.value) } : { type: "string", value: entry.value }]),
-  );
-  const llamaCpp = buildInfo(dry.location, dry.llamaVersion);
-  const base = { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp };
-  if (options.dryRun === true) {
-    return { ...base, output: undefined, outputSize: undefined, tensors: dry.tensors, sidecarPath: undefined, durationMs: Date.now() - started };
+  const predict = (tensors: readonly QuantizeTensorLine[]): Promise<number> =>
+    predictQuantizedFileSize(
+      file,
+      type.ftype,
+      tensors,
+      async () => (await readGgufFile(inputPath, signal === undefined ? {} : { signal })).metadata,
+      // llama.cpp writes kv overrides as u32 (INT) or string (src/llama-quant.cpp).
+      extraMetadata.map((entry) => [entry.key, entry.kind === "int" ? { type: "u32", value: Math.abs(entry.value) } : { type: "string", value: entry.value }]),
+    );
+  // llama.cpp's dry run (it writes nothing) gives the exact per-tensor types (k-quant mixes, fallbacks), so the exact
+  // size. A real run only needs it when the disk might be too small: with room for any output this input can give,
+  // it is skipped (it costs a model load, a noticeable part of quantizing a small model) and the size is computed
+  // from the real run's own per-tensor lines instead.
+  let predictedSize: number | undefined;
+  let dryRunInfo: { readonly location: LibllamaLocation; readonly llamaVersion: string } | undefined;
+  if (options.dryRun === true || (await freeBytes(outputPath)) < outputSizeBound(file, type, extraMetadata)) {
+    const dry = await session.run({ ...job, output: path.join(path.dirname(outputPath), ".slm-lab-dry-run"), dryRun: true }, undefined);
+    if (dry.returnCode !== 0) throw quantizeFailedError(dry);
+    if (dry.imatrixRequired) throw imatrixRequiredError(type);
+    predictedSize = await predict(dry.tensors);
+    dryRunInfo = dry;
+    if (options.dryRun === true) {
+      const llamaCpp = buildInfo(dry.location, dry.llamaVersion);
+      return { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp, output: undefined, outputSize: undefined, tensors: dry.tensors, sidecarPath: undefined, durationMs: Date.now() - started };
+    }
+    await checkFreeSpace(outputPath, predictedSize);
   }
 
-  await checkFreeSpace(outputPath, predictedSize);
   const temp = `${outputPath}.tmp-${randomBytes(6).toString("hex")}`;
   const sidecarPath = sidecarPathFor(outputPath);
   const sidecarTemp = `${sidecarPath}.tmp-${randomBytes(6).toString("hex")}`;
@@ -205,7 +214,11 @@ async function quantizeInSession(
         fraction: totalBytes > 0 ? doneBytes / totalBytes : tensor.index / tensor.count,
       });
     });
-    if (run.returnCode !== 0) throw quantizeFailedError(run);
+    if (run.returnCode !== 0) throw run.failure !== undefined && /requires an imatrix/i.test(run.failure) ? imatrixRequiredError(type) : quantizeFailedError(run);
+    predictedSize ??= await predict(run.tensors);
+    const info = dryRunInfo ?? run;
+    const llamaCpp = buildInfo(info.location, info.llamaVersion);
+    const base = { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp };
     onProgress?.({ phase: "finishing", tensorsDone: file.tensors.length, tensorCount: file.tensors.length, fraction: 1 });
     const outputSize = (await stat(temp)).size;
     const durationMs = Date.now() - started;
@@ -296,9 +309,28 @@ async function checkOutputPath(inputPath: string, outputPath: string): Promise<v
   }
 }
 
-async function checkFreeSpace(outputPath: string, needed: number): Promise<void> {
+async function freeBytes(outputPath: string): Promise<number> {
   const stats = await statfs(path.dirname(outputPath));
-  const free = stats.bavail * stats.bsize;
+  return stats.bavail * stats.bsize;
+}
+
+/**
+ * No output of `type` from this input is bigger than this: a tensor is written at the type's bits, or kept, or falls
+ * back to F16/Q8_0-class types when its rows do not fit the blocks (llama_tensor_get_type), so at most max(its input
+ * bytes, 2 bytes per element) — 4 for F32 — plus the header, the imatrix keys and the padding of each tensor.
+ */
+export function outputSizeBound(file: GgufFile<GgufMetadataEntry>, type: QuantizationType, extraMetadata: readonly QuantizeKvOverride[]): number {
+  const bytesPerElement = type.name === "F32" ? 4 : 2;
+  let bound = file.dataOffset + 64 * 1024 + extraMetadata.reduce((sum, entry) => sum + entry.key.length + String(entry.value).length + 32, 0);
+  for (const tensor of file.tensors) {
+    const elements = tensor.dims.reduce((product, dim) => product * dim, 1);
+    bound += Math.max(tensor.byteLength, elements * bytesPerElement) + file.alignment;
+  }
+  return bound;
+}
+
+async function checkFreeSpace(outputPath: string, needed: number): Promise<void> {
+  const free = await freeBytes(outputPath);
   if (free < needed) {
     throw new UserError(`Not enough disk space for the output: it needs ${formatBytes(needed)}, ${formatBytes(free)} is free in ${path.dirname(outputPath)}.`, {
       action: "Free some space or write the output to another disk.",
@@ -390,6 +422,7 @@ class QuantizeChildSession {
     if (this.exitReason !== undefined) return Promise.reject(this.exitReason);
     return new Promise<ChildRun>((resolve, reject) => {
       const tensors: QuantizeTensorLine[] = [];
+      const assembler = new TensorLineAssembler();
       let imatrixRequired = false;
       let failure: string | undefined;
       const settle = (outcome: () => void): void => {
@@ -406,7 +439,8 @@ class QuantizeChildSession {
               this.llamaVersion = message.llamaVersion;
               break;
             case "line": {
-              const tensor = parseTensorLine(message.line);
+              const line = assembler.push(message.line);
+              const tensor = line === undefined ? undefined : parseTensorLine(line);
               if (tensor !== undefined) {
                 tensors.push(tensor);
                 onTensor?.(tensor);
