@@ -64,7 +64,9 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
         else yield* encodeChunks(splitChunks(permuted, chunkBytes), dtype, ggmlType, add);
         return;
       }
-      const raw = limited(readSafetensorsTensorBytes(tensor, readOptions), sourceBytes);
+      // Two buffers in turn: readAhead holds one chunk beyond the one the writer is using, and the writer is done with a
+      // chunk before it asks for the next (ggufWriter awaits each write).
+      const raw = readAhead(limited(readSafetensorsTensorBytes(tensor, { ...readOptions, reuseBuffers: 3 }), sourceBytes));
       if (copyAsIs) yield* raw;
       else yield* encodeChunks(raw, dtype, ggmlType, add);
     },
@@ -78,8 +80,11 @@ async function* encodeChunks(
   ggmlType: number,
   add: Extract<TensorTransform, { kind: "add" }> | undefined,
 ): AsyncGenerator<Uint8Array> {
+  let scratch: Uint16Array | undefined;
   for await (const chunk of chunks) {
-    const transcoded = add === undefined ? transcodeHalves(dtype, ggmlType, chunk) : undefined;
+    // The writer is done with a chunk before it asks for the next, so one output buffer serves the whole tensor.
+    scratch ??= add === undefined ? new Uint16Array(chunk.byteLength / 2) : undefined;
+    const transcoded = add === undefined ? transcodeHalves(dtype, ggmlType, chunk, scratch) : undefined;
     if (transcoded !== undefined) {
       yield transcoded;
       continue;
@@ -122,6 +127,26 @@ export function permuteRopeRows(data: Uint8Array, rows: number, heads: number): 
     }
   }
   return out;
+}
+
+/**
+ * Asks for the next chunk as soon as the current one is handed on, so the file read (in libuv's thread pool) overlaps
+ * the encoding and the write of the current chunk. One chunk is in flight beyond the one being used.
+ */
+async function* readAhead(chunks: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let next = chunks.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done === true) return;
+      next = chunks.next();
+      yield result.value;
+    }
+  } finally {
+    // Stopped early (cancel, an error downstream): let the pending read settle, then close the source.
+    await next.then(() => undefined, () => undefined);
+    await chunks.return(undefined);
+  }
 }
 
 /** The first `limit` bytes of a chunk stream (stops reading there, which closes the file). */

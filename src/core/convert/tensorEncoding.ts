@@ -45,14 +45,16 @@ function buildTable(convert: (bits: number) => number): Uint16Array {
 }
 
 /** F16 ↔ BF16 bytes by table, or undefined when the pair is not one of those two. */
-export function transcodeHalves(dtype: SupportedSafetensorsDtype, ggmlType: number, bytes: Uint8Array): Uint8Array | undefined {
+export function transcodeHalves(dtype: SupportedSafetensorsDtype, ggmlType: number, bytes: Uint8Array, scratch?: Uint16Array): Uint8Array | undefined {
   if (!((dtype === "BF16" && ggmlType === GgmlType.F16) || (dtype === "F16" && ggmlType === GgmlType.BF16))) return undefined;
   const table = halfTranscodeTable(dtype);
   const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
   const input = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
-  const output = new Uint16Array(input.length);
-  for (let index = 0; index < input.length; index += 1) output[index] = table[input[index] ?? 0] ?? 0;
-  return new Uint8Array(output.buffer);
+  const count = input.length;
+  // Into the caller's scratch when it is big enough (the result is then only valid until the next call with it).
+  const output = scratch !== undefined && scratch.length >= count ? scratch.subarray(0, count) : new Uint16Array(count);
+  for (let index = 0; index < count; index += 1) output[index] = table[input[index] ?? 0] ?? 0;
+  return new Uint8Array(output.buffer, output.byteOffset, output.byteLength);
 }
 
 /** Encodes float32 values (for Q8_0: a multiple of 32) as tensor data of `ggmlType`. */

@@ -18,6 +18,11 @@ export interface SafetensorsTensorReadOptions {
   readonly signal?: AbortSignal;
   /** Most bytes per yielded chunk; rounded down to a multiple of 8 so a chunk always holds whole elements. */
   readonly chunkBytes?: number;
+  /**
+   * Read into this many buffers in turn instead of a fresh one per chunk: a chunk then stays valid only until this
+   * many more have been asked for. Saves the garbage collector gigabytes of short-lived buffers on a big checkpoint.
+   */
+  readonly reuseBuffers?: number;
 }
 
 /**
@@ -29,10 +34,22 @@ export async function* readSafetensorsTensorBytes(tensor: SafetensorsTensorInfo,
   throwIfAborted(options.signal);
   if (tensor.byteLength === 0) return;
   const handle = await open(tensor.file, "r");
+  const ring: Uint8Array[] = [];
+  const ringSize = Math.max(0, Math.floor(options.reuseBuffers ?? 0));
+  let turn = 0;
   try {
     for (let done = 0; done < tensor.byteLength; ) {
       throwIfAborted(options.signal);
-      const chunk = new Uint8Array(Math.min(chunkBytes, tensor.byteLength - done));
+      const length = Math.min(chunkBytes, tensor.byteLength - done);
+      let chunk: Uint8Array;
+      if (ringSize === 0) {
+        // Not zero-filled: every byte is read into before it is yielded (a short read is an error below).
+        chunk = Buffer.allocUnsafeSlow(length);
+      } else {
+        const slot = turn++ % ringSize;
+        ring[slot] ??= Buffer.allocUnsafeSlow(Math.min(chunkBytes, tensor.byteLength));
+        chunk = (ring[slot] ?? Buffer.allocUnsafeSlow(length)).subarray(0, length);
+      }
       let filled = 0;
       while (filled < chunk.byteLength) {
         const { bytesRead } = await handle.read(chunk, filled, chunk.byteLength - filled, tensor.fileOffset + done + filled);
