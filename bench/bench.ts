@@ -17,17 +17,16 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, rm, symlink } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { bundledEvalTextPath } from "../src/core/bench/benchEvalText";
 import { runBench } from "../src/core/bench/runBench";
-import { locateLibllama } from "../src/core/quantize/libllamaLocation";
 import { quantizeModel } from "../src/core/quantize/quantizeModel";
 import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
-import { buildLlamaCppTool } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries } from "./llamaCppTools";
 
 const execFileAsync = promisify(execFile);
 
@@ -73,33 +72,6 @@ function parseArgs(argv: readonly string[]): Args {
 interface Speed {
   readonly pp: number;
   readonly tg: number;
-}
-
-/** How llama-bench runs on the bundled libraries: a library path and the folder whose CPU backends ggml loads. */
-interface BundledLibraries {
-  readonly libraryPath: string;
-  readonly binariesDir: string;
-}
-
-/**
- * A folder of symlinks that gives the bundled libllama/libggml/libggml-base the sonames llama-bench was linked against
- * (libllama.so.0, …), plus the build's own libllama-common / libllama-bench-impl (same commit, same headers).
- * LD_LIBRARY_PATH wins over the build's RUNPATH; running in the bundled bins folder makes ggml_backend_load_all()
- * pick the same CPU-variant backend SLM Lab loads.
- */
-async function bundledLibraries(llamaBench: string, dir: string): Promise<BundledLibraries> {
-  const location = locateLibllama();
-  const libraryPath = path.join(dir, "bundled-libs");
-  await rm(libraryPath, { recursive: true, force: true });
-  await mkdir(libraryPath, { recursive: true });
-  const built = path.dirname(llamaBench);
-  const ggml = location.libraryPath.replace(/libllama(\.v[\d.]+)?\.so$/, "libggml$1.so");
-  await symlink(location.libraryPath, path.join(libraryPath, "libllama.so.0"));
-  await symlink(ggml, path.join(libraryPath, "libggml.so.0"));
-  await symlink(path.join(location.binariesDir, "libggml-base.so"), path.join(libraryPath, "libggml-base.so.0"));
-  await copyFile(path.join(built, "libllama-common.so.0"), path.join(libraryPath, "libllama-common.so.0"));
-  await copyFile(path.join(built, "libllama-bench-impl.so"), path.join(libraryPath, "libllama-bench-impl.so"));
-  return { libraryPath, binariesDir: location.binariesDir };
 }
 
 /** llama-bench -o json: one object per test with n_prompt, n_gen, avg_ts. */
@@ -156,7 +128,7 @@ async function main(): Promise<void> {
   console.log(`model ${path.basename(source)}, ${args.threads} threads, pp${args.prompt} / tg${args.gen}, ${args.reps} reps, ${args.rounds} round(s); perplexity: ctx ${args.ctx} on ${path.basename(text)}`);
   console.log(`machine: ${os.cpus()[0]?.model ?? "?"} × ${os.availableParallelism()}, load average ${os.loadavg().map((value) => value.toFixed(1)).join(" ")}`);
   console.log("");
-  const bundled = await bundledLibraries(llamaBench, args.dir);
+  const bundled = await bundledLibraries(llamaBench, path.join(args.dir, "bundled-libs"), ["libllama-bench-impl.so"]);
   console.log("llama-bench: as built (native) / on the bundled libraries SLM Lab runs (same .so files and CPU backend)");
   console.log("");
   console.log("| type | pp ours t/s | pp llama-bench native / bundled t/s | pp ratio native / bundled | tg ours t/s | tg llama-bench native / bundled t/s | tg ratio native / bundled | PPL ours | PPL llama-perplexity | PPL diff |");

@@ -18,7 +18,12 @@
  *   our engine generates.
  *
  *   npx tsx bench/completion.ts [--threads 2] [--keystrokes 10] [--max-tokens 16] [--prefix-chars 6000]
- *       [--suffix-chars 1200] [--context 8192] [--server-build native|baseline] [--files 3]
+ *       [--suffix-chars 1200] [--context 8192] [--server-build native|baseline] [--server-libs bundled|built] [--files 3]
+ *
+ * By default ("--server-libs bundled") llama-server runs on the libllama/libggml files and the CPU-variant backend
+ * bundled with node-llama-cpp (LD_LIBRARY_PATH symlinks, see bench/llamaCppTools.ts): both sides then compute with the
+ * same kernels, which is what "identical suggestions for identical prompts" can be checked against. "built" runs the
+ * server on its own build's libraries.
  *
  * llama-server is built with GGML_NATIVE=ON by default ("native"): node-llama-cpp's prebuilt binaries pick the best
  * ggml-cpu variant for the CPU at run time (AVX-512 where there is one), so a baseline (AVX2) llama-server would be
@@ -35,7 +40,7 @@ import { LocalCompletionEngine } from "../src/core/runtime/localEngine";
 import { quantizeModel } from "../src/core/quantize/quantizeModel";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
 import { llamaCppSourceTree, repositoryRoot } from "../test/fixtures/llamaCppSource";
-import { buildLlamaCppTool, type LlamaCppBuildVariant } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, type LlamaCppBuildVariant } from "./llamaCppTools";
 
 interface Args {
   readonly threads: number;
@@ -45,6 +50,8 @@ interface Args {
   readonly suffixChars: number;
   readonly context: number;
   readonly serverBuild: LlamaCppBuildVariant;
+  /** Run llama-server on node-llama-cpp's bundled libllama/libggml and CPU backend (the same kernels as ours). */
+  readonly bundledLibraries: boolean;
   /** How many of SOURCE_FILES to type through. */
   readonly files: number;
 }
@@ -69,8 +76,14 @@ function parseArgs(argv: readonly string[]): Args {
     suffixChars: integer("suffix-chars", 1200),
     context: integer("context", 8192),
     serverBuild: serverBuild(values.get("server-build") ?? "native"),
+    bundledLibraries: serverLibraries(values.get("server-libs") ?? "bundled"),
     files: Math.min(SOURCE_FILES.length, integer("files", SOURCE_FILES.length)),
   };
+}
+
+function serverLibraries(value: string): boolean {
+  if (value !== "bundled" && value !== "built") throw new Error("--server-libs must be bundled or built");
+  return value === "bundled";
 }
 
 function serverBuild(value: string): LlamaCppBuildVariant {
@@ -148,7 +161,7 @@ class LlamaServer {
     private readonly endpoint: string,
   ) {}
 
-  static async start(binary: string, model: string, port: number, args: Args, spm: boolean): Promise<LlamaServer> {
+  static async start(binary: string, model: string, port: number, args: Args, spm: boolean, bundled: BundledLibraries | undefined): Promise<LlamaServer> {
     const flags = [
       "-m", model, "--host", "127.0.0.1", "--port", String(port), "-t", String(args.threads), "-tb", String(args.threads),
       // n_batch = half the context: /infill keeps up to 3/4 n_batch prefix tokens and n_batch/4 suffix tokens, and
@@ -156,7 +169,10 @@ class LlamaServer {
       "-c", String(args.context), "-b", String(args.context / 2), "-ub", "512", "-fa", "on", "-np", "1", "--no-webui",
       ...(spm ? ["--spm-infill"] : []),
     ];
-    const child = spawn(binary, flags, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(binary, flags, {
+      stdio: ["ignore", "ignore", "pipe"],
+      ...(bundled === undefined ? {} : { cwd: bundled.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: bundled.libraryPath } }),
+    });
     let log = "";
     child.stderr.on("data", (chunk: Buffer) => { log = (log + chunk.toString("utf8")).slice(-4000); });
     const endpoint = `http://127.0.0.1:${port}`;
@@ -233,8 +249,9 @@ async function main(): Promise<void> {
   const never = new AbortController().signal;
 
   const basePort = 19_000 + Math.floor(Math.random() * 1000);
-  const psmServer = await LlamaServer.start(binary, model, basePort, args, false);
-  const spmServer = await LlamaServer.start(binary, model, basePort + 1, args, true);
+  const bundled = args.bundledLibraries ? await bundledLibraries(binary, path.join(repositoryRoot(), ".cache", "bench-completion", "bundled-libs"), ["libllama-server-impl.so"]) : undefined;
+  const psmServer = await LlamaServer.start(binary, model, basePort, args, false, bundled);
+  const spmServer = await LlamaServer.start(binary, model, basePort + 1, args, true, bundled);
   const config = { kind: "local", modelPath: model, threads: args.threads, contextSize: args.context, idleUnloadMs: 0 } as const;
   const ours = new LocalCompletionEngine(config, { ignoreEos: true, layout: "auto" });
   // Ours with llama-server's default layout, for the identity check of PSM prompts.
@@ -263,7 +280,7 @@ async function main(): Promise<void> {
     let comparedPsm = 0;
     let compared = 0;
 
-    console.log(`# completion latency: ours vs llama-server /infill (cache_prompt, ${args.serverBuild} build), ${args.threads} threads, ${args.maxTokens} tokens per request, qwen2.5-coder-0.5b-shape Q4_0`);
+    console.log(`# completion latency: ours vs llama-server /infill (cache_prompt, ${args.serverBuild} build${args.bundledLibraries ? " on the bundled libllama/libggml" : ""}), ${args.threads} threads, ${args.maxTokens} tokens per request, qwen2.5-coder-0.5b-shape Q4_0`);
     console.log("| file | prompt tokens | keystroke | ours (ms) | evaluated | llama-server (ms) | evaluated | --spm-infill (ms) | evaluated | same tokens as --spm-infill |");
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     const files = SOURCE_FILES.slice(0, args.files);

@@ -10,8 +10,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { copyFile, mkdir, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { locateLibllama } from "../src/core/quantize/libllamaLocation";
 import { llamaCppBundleCommit, llamaCppSourceTree, repositoryRoot } from "../test/fixtures/llamaCppSource";
 
 /** The llama.cpp tools the benchmarks build. */
@@ -63,4 +65,32 @@ if (require.main === module) {
     console.error(error);
     process.exitCode = 1;
   });
+}
+
+/** How a built tool runs on the bundled libraries: a library path, and the folder whose CPU backends ggml loads. */
+export interface BundledLibraries {
+  readonly libraryPath: string;
+  readonly binariesDir: string;
+}
+
+/**
+ * A folder (`dir`) of symlinks that gives the libllama/libggml/libggml-base bundled with node-llama-cpp the sonames a
+ * built tool was linked against (libllama.so.0, …), plus copies of the build's own `implLibraries` and
+ * libllama-common / libmtmd when present (same commit, same headers). LD_LIBRARY_PATH wins over the build's RUNPATH;
+ * running in the bundled bins folder (cwd) makes ggml_backend_load_all() pick the same CPU-variant backend SLM Lab
+ * loads, so the tool computes with exactly SLM Lab's kernels.
+ */
+export async function bundledLibraries(tool: string, dir: string, implLibraries: readonly string[]): Promise<BundledLibraries> {
+  const location = locateLibllama();
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const built = path.dirname(tool);
+  const ggml = location.libraryPath.replace(/libllama(\.v[\d.]+)?\.so$/, "libggml$1.so");
+  await symlink(location.libraryPath, path.join(dir, "libllama.so.0"));
+  await symlink(ggml, path.join(dir, "libggml.so.0"));
+  await symlink(path.join(location.binariesDir, "libggml-base.so"), path.join(dir, "libggml-base.so.0"));
+  for (const library of ["libllama-common.so.0", "libmtmd.so.0", ...implLibraries]) {
+    if (existsSync(path.join(built, library))) await copyFile(path.join(built, library), path.join(dir, library));
+  }
+  return { libraryPath: dir, binariesDir: location.binariesDir };
 }
