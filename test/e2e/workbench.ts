@@ -122,20 +122,49 @@ export function activeWebview(page: Page): FrameLocator {
   return page.locator("iframe.webview.ready").last().contentFrame().locator("iframe#active-frame").contentFrame();
 }
 
-/** Waits until the visible webview's text contains every one of `needles`, then returns that text. */
+/**
+ * Waits until a webview's text contains every one of `needles`, then returns that text. Every open webview is looked
+ * at (newest first): when several are open, DOM order says nothing about which one is in front.
+ */
 export async function waitForWebviewText(page: Page, needles: readonly string[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let text = "";
   while (Date.now() < deadline) {
-    try {
-      text = await activeWebview(page).locator("body").innerText({ timeout: 2000 });
-      if (needles.every((needle) => text.includes(needle))) return text;
-    } catch {
-      // The webview is still being created.
+    const count = await page.locator("iframe.webview.ready").count();
+    for (let index = count - 1; index >= 0; index--) {
+      try {
+        const frame = page.locator("iframe.webview.ready").nth(index).contentFrame().locator("iframe#active-frame").contentFrame();
+        const candidate = await frame.locator("body").innerText({ timeout: 2000 });
+        if (needles.every((needle) => candidate.includes(needle))) return candidate;
+        if (index === count - 1) text = candidate;
+      } catch {
+        // The webview is still being created.
+      }
     }
     await page.waitForTimeout(250);
   }
   throw new Error(`the webview never showed ${needles.map((needle) => JSON.stringify(needle)).join(", ")}; it showed:\n${text || "(nothing)"}`);
+}
+
+/**
+ * Runs `action` from the context menu of `row`. A click on a menu item that is still being laid out is sometimes lost
+ * (the menu stays open), so the item is clicked, then chosen with the keyboard, until the menu closes.
+ */
+export async function runContextMenuAction(page: Page, row: Locator, action: string): Promise<void> {
+  const menu = page.locator(".context-view .monaco-menu");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press("Escape");
+    await row.click({ button: "right" });
+    const item = menu.locator(".action-item", { hasText: action }).first();
+    await item.waitFor({ state: "visible", timeout: DEFAULT_TIMEOUT_MS });
+    await page.waitForTimeout(200);
+    await item.click();
+    if (await menu.first().waitFor({ state: "hidden", timeout: 2000 }).then(() => true, () => false)) return;
+    await item.hover();
+    await page.keyboard.press("Enter");
+    if (await menu.first().waitFor({ state: "hidden", timeout: 2000 }).then(() => true, () => false)) return;
+  }
+  throw new Error(`the context menu action "${action}" did not run`);
 }
 
 /** Saves a full-page screenshot under test-results/ and returns its path. */

@@ -13,7 +13,7 @@ import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
 import { SEARCH_FIXTURE_ORG, searchFixtureHubRepoSources, startLocalHub, type LocalHub } from "../../fixtures/localHub";
 import { startE2eSession, type E2eSession } from "../e2eSession";
-import { openViewContainer, pickQuickPickItem, saveScreenshot, treeRows, viewPane, waitForTreeRow, waitForWebviewText } from "../workbench";
+import { openViewContainer, pickQuickPickItem, runContextMenuAction, saveScreenshot, treeRows, viewPane, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const QWEN = `${SEARCH_FIXTURE_ORG}/Qwen2.5-Coder-0.5B-Instruct-GGUF`;
 const QWEN_FILE = "qwen2.5-coder-0.5b-instruct-f16.gguf";
@@ -102,9 +102,7 @@ void test("Add to Comparison on one result and Compare on another opens the side
     // Right-clicks only (a left click opens a result's details, which takes the focus and closes menus):
     // "Add to Comparison" on one result, "Compare Models Side by Side" on another.
     const menuItem = async (row: string, action: string): Promise<void> => {
-      await p.keyboard.press("Escape");
-      await (await waitForTreeRow(p, "Catalog", row)).click({ button: "right" });
-      await p.locator(".context-view .monaco-menu .action-label", { hasText: action }).first().click();
+      await runContextMenuAction(p, await waitForTreeRow(p, "Catalog", row), action);
     };
     await menuItem(QWEN, "Add to Comparison");
     await menuItem(`${SEARCH_FIXTURE_ORG}/coder-6-1.5B-GGUF`, "Compare Models Side by Side");
@@ -120,9 +118,7 @@ void test("Download Model from the result's context menu shows progress, then th
     hub?.addFault({ stage: "cdn", file: QWEN_FILE, throttleBytesPerSecond: 8 * 1024 * 1024 });
     const row = await waitForTreeRow(p, "Catalog", QWEN);
     // Right-click only: a left click would open the detail page, which takes the focus (and the menu) away.
-    await p.keyboard.press("Escape");
-    await row.click({ button: "right" });
-    await p.locator(".context-view .monaco-menu .action-label", { hasText: "Download Model" }).first().click();
+    await runContextMenuAction(p, row, "Download Model");
     // The file picker lists the repo's GGUF files with sizes (multi-select: tick one, then OK).
     await pickQuickPickItem(p, QWEN_FILE);
     await p.locator(".quick-input-widget .quick-input-action .monaco-button", { hasText: "OK" }).first().click();
