@@ -4,12 +4,14 @@
  * files are what llama.cpp's loader requires (names, shapes, types, hyper-parameters) for every architecture.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import type { Llama } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { convertCheckpointInProcess, loadableModelName } from "../../src/core/convert/checkpointConversion";
 import { type ConvertOutType } from "../../src/core/convert/outputType";
+import { ensureHfCheckpoint } from "../fixtures/hfCheckpoints";
 import { hfCheckpointNames } from "../fixtures/hfCheckpointSpecs";
 import { loadTestLlama, TEST_LLAMA_THREADS } from "../fixtures/testLlama";
 import { convertFixture, fixtureTokenCount } from "./convertFixtureSupport";
@@ -55,3 +57,20 @@ for (const name of hfCheckpointNames) {
     }
   });
 }
+
+test("a Phi-4-mini fine-tune in a folder named like phi3 still loads: llama.cpp's phi3 name rule needs </s>, which o200k lacks", async () => {
+  const source = await ensureHfCheckpoint("tiny-phi4-mini");
+  const folder = path.join(work, "my-phi3-finetune");
+  await cp(source, folder, { recursive: true });
+  const outFile = path.join(work, "my-phi3-finetune.gguf");
+  await convertCheckpointInProcess({ checkpointDir: folder, outFile, outType: "f16" });
+  const model = await llama.loadModel({ modelPath: outFile, gpuLayers: 0 });
+  try {
+    assert.equal(model.fileInfo.metadata.general.name, "my-phi 3-finetune");
+  } finally {
+    await model.dispose();
+    await rm(outFile, { force: true });
+  }
+  assert.equal(loadableModelName("Phi-3-mini-4k-instruct", ["<s>", "</s>"]), "Phi-3-mini-4k-instruct", "a vocabulary with </s> keeps its name");
+  assert.equal(loadableModelName("Phi-4-mini-instruct", ["<|endoftext|>"]), "Phi-4-mini-instruct");
+});

@@ -109,7 +109,7 @@ export async function convertCheckpointInProcess(options: ConvertInProcessOption
   const metadata = new Map<string, GgufValue>([
     ["general.architecture", str(architecture.ggufName)],
     ["general.type", str("model")],
-    ["general.name", str(modelName(checkpointDir))],
+    ["general.name", str(loadableModelName(modelName(checkpointDir), tokens.values))],
     ["general.size_label", str(sizeLabel(parameterCount))],
     ...hyperParameters,
     ["general.file_type", u32(outTypeFileType(outType))],
@@ -225,6 +225,16 @@ export function modelName(checkpointDir: string): string {
   const repo = snapshots > 0 ? parts[snapshots - 1] : undefined;
   if (repo?.startsWith("models--") === true) return repo.split("--").slice(2).join("--") || repo;
   return path.basename(checkpointDir);
+}
+
+/**
+ * llama.cpp (src/llama-vocab.cpp) sets token attributes by model name: a name containing "phi-3"/"phi3" makes it look
+ * up `</s>`, and loading fails when the vocabulary has none (Phi-4-mini's o200k vocabulary, e.g. in a fine-tune folder
+ * named "my-phi3-…"). Such a name gets "phi 3" instead, which llama.cpp does not match; every other name is kept.
+ */
+export function loadableModelName(name: string, tokens: readonly unknown[]): string {
+  if (!/phi-?3/i.test(name) || tokens.includes("</s>")) return name;
+  return name.replace(/phi-?3/gi, (match) => `${match.slice(0, 3)} 3`);
 }
 
 /** gguf-py `model_weight_count_rounded_notation(total, min_digits=2)`: "135M", "0.5B", "1.2B", "7.6B". */
