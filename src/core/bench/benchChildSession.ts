@@ -4,20 +4,10 @@
  * cancel stops llama.cpp at once and the pending job rejects with CancelledError.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { CancelledError, throwIfAborted, UserError } from "../errors";
 import { type LibllamaLocation } from "../quantize/libllamaLocation";
 import { isBenchChildMessage, type BenchJobMessage, type BenchJobProgress, type BenchJobResult } from "./benchWorkerProtocol";
-
-/** How to start the child: the bundled worker next to the bundle, or the TypeScript source under tsx (tests). */
-function workerEntry(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const candidates = [path.join(__dirname, "workers", "benchWorker.js"), path.join(__dirname, "benchWorker.js")];
-  for (const script of candidates) if (existsSync(script)) return { script, execArgv: [] };
-  const source = path.join(__dirname, "benchWorker.ts");
-  if (existsSync(source)) return { script: source, execArgv: ["--import", "tsx"] };
-  throw new UserError("SLM Lab's bench worker is missing from this installation.", { action: "Reinstall SLM Lab (or run npm run build)." });
-}
+import { workerScript } from "../workerScript";
 
 export interface BenchChildRun {
   readonly result: BenchJobResult;
@@ -36,7 +26,7 @@ export class BenchChildSession {
 
   constructor(private readonly signal: AbortSignal | undefined) {
     throwIfAborted(signal);
-    const { script, execArgv } = workerEntry();
+    const { script, execArgv } = workerScript("benchWorker", __dirname, "bench worker");
     this.child = fork(script, [], {
       execArgv: [...execArgv],
       // In VS Code's extension host process.execPath is Electron: make it behave as Node.

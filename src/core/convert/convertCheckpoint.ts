@@ -5,13 +5,13 @@
  * files are removed here. Errors come back as the same user-facing errors the in-process conversion throws.
  */
 import { fork } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { CancelledError, throwIfAborted, UserError } from "../errors";
 import { type ConvertOptions, type ConvertResult } from "./checkpointConversion";
 import { ConvertError, type ConvertErrorCode } from "./convertErrors";
 import { isConvertChildMessage, type ConvertParentMessage, type SerializedConvertError } from "./convertWorkerProtocol";
+import { workerScript } from "../workerScript";
 
 export type { ConvertOptions, ConvertProgress, ConvertResult } from "./checkpointConversion";
 export { CONVERT_OUT_TYPES, isConvertOutTypeRequest, type ConvertOutType, type ConvertOutTypeRequest } from "./outputType";
@@ -22,7 +22,7 @@ const KILL_AFTER_CANCEL_MS = 5000;
 export async function convertCheckpoint(options: ConvertOptions): Promise<ConvertResult> {
   const { signal, onProgress } = options;
   throwIfAborted(signal);
-  const { script, execArgv } = workerEntry();
+  const { script, execArgv } = workerScript("convertWorker", __dirname, "convert worker");
   const child = fork(script, [], { execArgv: [...execArgv], stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "advanced" });
   let stderr = "";
   child.stderr?.on("data", (data: Buffer) => {
@@ -95,11 +95,3 @@ async function removeTempFiles(outFile: string): Promise<void> {
   await Promise.all(entries.filter((entry) => entry.startsWith(prefix)).map((entry) => rm(path.join(path.dirname(outFile), entry), { force: true })));
 }
 
-/** The bundled dist/workers/convertWorker.js, or the TypeScript source under tsx (tests). */
-function workerEntry(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const candidates = [path.join(__dirname, "workers", "convertWorker.js"), path.join(__dirname, "convertWorker.js")];
-  for (const script of candidates) if (existsSync(script)) return { script, execArgv: [] };
-  const source = path.join(__dirname, "convertWorker.ts");
-  if (existsSync(source)) return { script: source, execArgv: ["--import", "tsx"] };
-  throw new UserError("SLM Lab's convert worker is missing from this installation.", { action: "Reinstall SLM Lab (or run npm run build)." });
-}

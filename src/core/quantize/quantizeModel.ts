@@ -23,6 +23,7 @@ import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, TensorLine
 import { findQuantizationType, quantizationTypes, type QuantizationType } from "./quantizationTypes";
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
 import { GGML_TYPE_COUNT, isQuantizeChildMessage, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
+import { workerScript } from "../workerScript";
 
 /** Where a quantization is. */
 export interface QuantizeProgress {
@@ -358,15 +359,6 @@ function quantizeFailedError(run: ChildRun): UserError {
   });
 }
 
-/** How to start the child: the bundled dist/workers/quantizeWorker.js, or the TypeScript source under tsx (tests). */
-function workerEntry(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const candidates = [path.join(__dirname, "workers", "quantizeWorker.js"), path.join(__dirname, "quantizeWorker.js")];
-  for (const script of candidates) if (existsSync(script)) return { script, execArgv: [] };
-  const source = path.join(__dirname, "quantizeWorker.ts");
-  if (existsSync(source)) return { script: source, execArgv: ["--import", "tsx"] };
-  throw new UserError("SLM Lab's quantize worker is missing from this installation.", { action: "Reinstall SLM Lab (or run npm run build)." });
-}
-
 /**
  * A forked child that runs `llama_model_quantize` calls one after the other (the dry run, then the real one, without
  * loading the library twice). A child process rather than a worker_thread because the native call blocks and cannot
@@ -385,7 +377,7 @@ class QuantizeChildSession {
 
   constructor(private readonly signal: AbortSignal | undefined) {
     throwIfAborted(signal);
-    const { script, execArgv } = workerEntry();
+    const { script, execArgv } = workerScript("quantizeWorker", __dirname, "quantize worker");
     this.child = fork(script, [], {
       execArgv: [...execArgv],
       // In VS Code's extension host process.execPath is Electron: make it behave as Node.

@@ -12,12 +12,12 @@
  *   evaluates only the new tokens; llama-server's default `/infill` (PSM) re-evaluates the whole suffix instead.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { CancelledError, throwIfAborted, UserError } from "../errors";
 import type { CompletionEngine, CompletionRequest, CompletionResult } from "./completionEngine";
 import { CompletionResultCache, completionCacheKey } from "./completionResultCache";
 import type { LocalEngineConfig } from "./engineFactory";
+import { workerScript } from "../workerScript";
 import {
   isLocalEngineChildMessage,
   type CompletionReply,
@@ -58,15 +58,6 @@ interface Worker {
   /** True when we stop it on purpose (idle, dispose, failed load): its exit is not a crash. */
   stopping: boolean;
   stderrTail: string;
-}
-
-/** How to start the child: the bundled dist/workers/localEngineWorker.js, or the TypeScript source under tsx (tests). */
-function workerEntry(): { readonly script: string; readonly execArgv: readonly string[] } {
-  const candidates = [path.join(__dirname, "workers", "localEngineWorker.js"), path.join(__dirname, "localEngineWorker.js")];
-  for (const script of candidates) if (existsSync(script)) return { script, execArgv: [] };
-  const source = path.join(__dirname, "localEngineWorker.ts");
-  if (existsSync(source)) return { script: source, execArgv: ["--import", "tsx"] };
-  throw new UserError("SLM Lab's completion worker is missing from this installation.", { action: "Reinstall SLM Lab (or run npm run build)." });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -271,7 +262,7 @@ export class LocalCompletionEngine implements CompletionEngine {
   }
 
   private startWorker(): Worker {
-    const { script, execArgv } = workerEntry();
+    const { script, execArgv } = workerScript("localEngineWorker", __dirname, "completion worker");
     const child = fork(script, [], {
       execArgv: [...execArgv],
       // In VS Code's extension host process.execPath is Electron: make it behave as Node.
