@@ -11,14 +11,14 @@ import * as vscode from "vscode";
 import { benchBaselineCacheDir, benchHistoryPath, appendBenchRecord } from "../core/bench/benchHistory";
 import { type BenchRecord } from "../core/bench/benchRecord";
 import { runBench, type BenchRequest, type BenchTextSource } from "../core/bench/runBench";
-import { CancelledError, describeError, UserError } from "../core/errors";
+import { CancelledError, describeError } from "../core/errors";
 import { formatBytes } from "../core/format/humanUnits";
-import type { StoredModel } from "../core/store/storedModel";
 import { CommandId } from "./contributionIds";
 import type { Ctx } from "./ctx";
 import { Disposable, toDisposable } from "./lifecycle";
 import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
+import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
 
 /** llama-perplexity's default -c, the chunk size of the quality measurement. */
 export const DEFAULT_QUALITY_CONTEXT = 512;
@@ -79,7 +79,7 @@ export class BenchmarkCommand extends Disposable {
   /** The command; never throws. */
   async run(argument: ModelCommandArgument, options: BenchmarkCommandOptions = {}): Promise<BenchmarkOutcome> {
     try {
-      const modelPath = argument === undefined ? await this.pickModel() : await this.resolve(argument);
+      const modelPath = argument === undefined ? await this.pickModel() : await resolveModelArgument(this.models, argument);
       if (modelPath === undefined) return { status: "nothing" };
       const quality = options.quality ?? (await askQuality(modelPath));
       if (quality === undefined) return { status: "nothing" };
@@ -162,33 +162,14 @@ export class BenchmarkCommand extends Disposable {
     return { status: "done", record, historyFile };
   }
 
-  private async resolve(argument: Exclude<ModelCommandArgument, undefined>): Promise<string | undefined> {
-    if (typeof argument === "object" && "kind" in argument) return argument.kind === "model" ? checkModel(argument.model) : undefined;
-    const file = path.resolve(typeof argument === "string" ? argument : argument.fsPath);
-    if (this.models.findByPath(file) === undefined) await this.models.getScan().catch(() => undefined);
-    const model = this.models.findByPath(file);
-    return model === undefined ? file : checkModel(model);
-  }
 
   private async pickModel(): Promise<string | undefined> {
-    const scan = await this.models.getScan();
-    interface Item extends vscode.QuickPickItem {
-      readonly model: StoredModel;
-    }
-    const items: Item[] = scan.models
-      .filter((model) => model.error === undefined)
-      .map((model) => ({
-        label: model.label,
-        description: model.summary === undefined ? formatBytes(model.sizeBytes) : `${model.summary.fileType} · ${formatBytes(model.sizeBytes)}`,
-        detail: model.path,
-        model,
-      }));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage("No models to benchmark: download or convert one first, or put a GGUF file in the models folder.");
-      return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: "Benchmark Model", placeHolder: "Pick the model to benchmark", matchOnDetail: true });
-    return picked === undefined ? undefined : checkModel(picked.model);
+    const model = await pickLocalModel(this.models, {
+      title: "Benchmark Model",
+      placeHolder: "Pick the model to benchmark",
+      noModels: "No models to benchmark: download or convert one first, or put a GGUF file in the models folder.",
+    });
+    return model === undefined ? undefined : usableModelPath(model);
   }
 }
 
@@ -219,12 +200,6 @@ async function askQuality(modelPath: string): Promise<boolean | undefined> {
 }
 
 /** A model that cannot be benchmarked says why. */
-function checkModel(model: StoredModel): string {
-  if (model.files.length < model.partCount) throw new UserError(model.error ?? `${model.label} is incomplete: parts are missing.`);
-  if (model.error !== undefined) throw new UserError(model.error);
-  return model.path;
-}
-
 /** The second command argument when it is our options object (a tree's context menu may pass the selection array). */
 function asOptions(value: unknown): BenchmarkCommandOptions {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};

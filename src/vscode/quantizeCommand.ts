@@ -14,12 +14,12 @@ import { formatBytes } from "../core/format/humanUnits";
 import { findQuantizationType, quantizationPresets, quantizationTypes, type QuantizationType } from "../core/quantize/quantizationTypes";
 import { quantizeModel, type QuantizeProgress } from "../core/quantize/quantizeModel";
 import { isPathInside } from "../core/store/modelsDirectory";
-import type { StoredModel } from "../core/store/storedModel";
 import { CommandId } from "./contributionIds";
 import type { Ctx } from "./ctx";
 import { Disposable, toDisposable } from "./lifecycle";
 import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
+import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
 
 /** Programmatic options (API and tests): given types skip the type picker; `ifExists` skips the overwrite question. */
 export interface QuantizeCommandOptions {
@@ -75,7 +75,7 @@ export class QuantizeCommand extends Disposable {
   /** The command: returns one outcome per requested type, or [] when nothing was chosen. Never throws. */
   async run(argument: ModelCommandArgument, options: QuantizeCommandOptions = {}): Promise<QuantizeVariantOutcome[]> {
     try {
-      const input = argument === undefined ? await this.pickModel() : await this.resolve(argument);
+      const input = argument === undefined ? await this.pickModel() : await resolveModelArgument(this.models, argument);
       if (input === undefined) return [];
       const interactive = options.types === undefined;
       const types = interactive ? await this.pickTypes(input) : resolveTypes(options.types);
@@ -216,35 +216,15 @@ export class QuantizeCommand extends Disposable {
     return configured > 0 ? configured : physicalCoreCount();
   }
 
-  private async resolve(argument: Exclude<ModelCommandArgument, undefined>): Promise<string | undefined> {
-    if (typeof argument === "object" && "kind" in argument) return argument.kind === "model" ? checkModel(argument.model) : undefined;
-    const file = path.resolve(typeof argument === "string" ? argument : argument.fsPath);
-    if (this.models.findByPath(file) === undefined) await this.models.getScan().catch(() => undefined);
-    const model = this.models.findByPath(file);
-    return model === undefined ? file : checkModel(model);
-  }
 
   private async pickModel(): Promise<string | undefined> {
-    const scan = await this.models.getScan();
-    interface Item extends vscode.QuickPickItem {
-      readonly model: StoredModel;
-    }
-    const items: Item[] = scan.models
-      .filter((model) => model.error === undefined)
-      .map((model) => ({
-        label: model.label,
-        description: model.summary === undefined ? formatBytes(model.sizeBytes) : `${model.summary.fileType} · ${formatBytes(model.sizeBytes)}`,
-        detail: model.path,
-        model,
-      }));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage("No models to quantize: download or convert one first, or put a GGUF file in the models folder.", "Open Models Folder").then((answer) => {
-        if (answer !== undefined) void vscode.commands.executeCommand(CommandId.openModelsDirectory);
-      });
-      return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: "Quantize Model", placeHolder: "Pick the model to quantize (best: its F16/BF16 original)", matchOnDetail: true });
-    return picked === undefined ? undefined : checkModel(picked.model);
+    const model = await pickLocalModel(this.models, {
+      title: "Quantize Model",
+      placeHolder: "Pick the model to quantize (best: its F16/BF16 original)",
+      noModels: "No models to quantize: download or convert one first, or put a GGUF file in the models folder.",
+      noModelsAction: { label: "Open Models Folder", command: CommandId.openModelsDirectory },
+    });
+    return model === undefined ? undefined : usableModelPath(model);
   }
 
   /** The type picker: multi-select; dry runs fill in exact sizes in the background (presets first, then the active item). */
@@ -350,12 +330,6 @@ export class QuantizeCommand extends Disposable {
 }
 
 /** A model that cannot be quantized as it is says why. */
-function checkModel(model: StoredModel): string {
-  if (model.files.length < model.partCount) throw new UserError(model.error ?? `${model.label} is incomplete: parts are missing.`);
-  if (model.error !== undefined) throw new UserError(model.error);
-  return model.path;
-}
-
 function resolveTypes(names: readonly string[]): QuantizationType[] {
   return uniqueTypes(
     names.map((name) => {

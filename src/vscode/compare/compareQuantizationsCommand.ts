@@ -6,14 +6,13 @@ import path from "node:path";
 import * as vscode from "vscode";
 import { readSidecarParent } from "../../core/bench/quantizationFamily";
 import { describeError } from "../../core/errors";
-import { formatBytes } from "../../core/format/humanUnits";
-import type { StoredModel } from "../../core/store/storedModel";
 import { parseWebviewState } from "../../../webview/protocol";
 import { CommandId } from "../contributionIds";
 import type { Ctx } from "../ctx";
 import { Disposable, toDisposable } from "../lifecycle";
 import type { LocalModels } from "../localModels";
 import type { ModelCommandArgument } from "../modelCommands";
+import { pickLocalModel } from "../modelPicker";
 import { COMPARE_VIEW_TYPE, ComparePanel } from "./comparePanel";
 
 export class CompareQuantizationsCommand extends Disposable {
@@ -82,24 +81,12 @@ export class CompareQuantizationsCommand extends Disposable {
   }
 
   private async pickModel(): Promise<string | undefined> {
-    const scan = await this.models.getScan();
-    interface Item extends vscode.QuickPickItem {
-      readonly model: StoredModel;
-    }
-    const items: Item[] = scan.models
-      .filter((model) => model.error === undefined)
-      .map((model) => ({
-        label: model.label,
-        description: model.summary === undefined ? formatBytes(model.sizeBytes) : `${model.summary.fileType} · ${formatBytes(model.sizeBytes)}`,
-        detail: model.path,
-        model,
-      }));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage("No models to compare: download or convert one, then quantize it.");
-      return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: "Compare Quantizations", placeHolder: "Pick a model (its F16/BF16 parent or any quantized variant)", matchOnDetail: true });
-    return picked?.model.path;
+    const model = await pickLocalModel(this.models, {
+      title: "Compare Quantizations",
+      placeHolder: "Pick a model (its F16/BF16 parent or any quantized variant)",
+      noModels: "No models to compare: download or convert one, then quantize it.",
+    });
+    return model?.path;
   }
 }
 
