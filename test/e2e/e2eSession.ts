@@ -89,3 +89,25 @@ export async function startE2eSession(options: E2eSessionOptions): Promise<E2eSe
     throw error;
   }
 }
+
+/**
+ * Runs one step of a UI test on the session's page; on failure saves a screenshot and code-server's log, names them in
+ * the error output (and whatever `onFailure` adds), then rethrows.
+ */
+export async function runUiStep<T>(
+  session: E2eSession | undefined,
+  page: Page | undefined,
+  stepName: string,
+  fn: (page: Page) => Promise<T>,
+  onFailure?: (session: E2eSession) => void,
+): Promise<T> {
+  if (session === undefined || page === undefined) throw new Error("the code-server session did not start");
+  try {
+    return await fn(page);
+  } catch (error) {
+    const saved = await session.saveDiagnostics(page, `ui-${stepName}`);
+    console.error(`# failure artifacts:\n${saved.map((file) => `#   ${file}`).join("\n")}`);
+    onFailure?.(session);
+    throw error;
+  }
+}

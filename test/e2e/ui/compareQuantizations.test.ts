@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { FrameLocator, Page } from "playwright-core";
-import { startE2eSession, type E2eSession } from "../e2eSession";
+import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { activeWebview, openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -22,15 +22,8 @@ let session: E2eSession | undefined;
 let page: Page | undefined;
 let modelStem = "";
 
-async function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
-  assert.ok(session !== undefined && page !== undefined, "the code-server session did not start");
-  try {
-    return await fn(page);
-  } catch (error) {
-    const saved = await session.saveDiagnostics(page, `ui-${t.name}`);
-    console.error(`# failure artifacts:\n${saved.map((file) => `#   ${file}`).join("\n")}`);
-    throw error;
-  }
+function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
+  return runUiStep(session, page, t.name, fn);
 }
 
 /** The text of every cell of one column, row by row, as the page shows it. */

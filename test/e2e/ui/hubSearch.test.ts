@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
 import { SEARCH_FIXTURE_ORG, searchFixtureHubRepoSources, startLocalHub, type LocalHub } from "../../fixtures/localHub";
-import { startE2eSession, type E2eSession } from "../e2eSession";
+import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { openViewContainer, pickQuickPickItem, runContextMenuAction, saveScreenshot, treeRows, viewPane, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const QWEN = `${SEARCH_FIXTURE_ORG}/Qwen2.5-Coder-0.5B-Instruct-GGUF`;
@@ -23,15 +23,8 @@ let session: E2eSession | undefined;
 let page: Page | undefined;
 let scratch = "";
 
-async function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
-  assert.ok(session !== undefined && page !== undefined, "the code-server session did not start");
-  try {
-    return await fn(page);
-  } catch (error) {
-    const saved = await session.saveDiagnostics(page, `ui-${t.name}`);
-    console.error(`# failure artifacts:\n${saved.map((file) => `#   ${file}`).join("\n")}`);
-    throw error;
-  }
+function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
+  return runUiStep(session, page, t.name, fn);
 }
 
 before(async () => {

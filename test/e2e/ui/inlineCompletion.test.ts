@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
-import { startE2eSession, type E2eSession } from "../e2eSession";
+import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { pickQuickPickItem, runCommand, saveScreenshot } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -25,17 +25,11 @@ let page: Page | undefined;
 let modelStem = "";
 
 /** Runs one step; on failure saves a screenshot and code-server's log, and names them in the error. */
-async function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
-  assert.ok(session !== undefined && page !== undefined, "the code-server session did not start");
-  try {
-    return await fn(page);
-  } catch (error) {
-    const saved = await session.saveDiagnostics(page, `ui-${t.name}`);
-    console.error(`# failure artifacts:\n${saved.map((file) => `#   ${file}`).join("\n")}`);
-    // The extension host's own logs (SLM Lab's output channel among them) say what the extension did.
-    for (const log of extensionLogs(path.dirname(session.modelsDirectory))) console.error(`# ${log.name}:\n${log.tail}`);
-    throw error;
-  }
+function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
+  // The extension host's own logs (SLM Lab's output channel among them) say what the extension did.
+  return runUiStep(session, page, t.name, fn, (failed) => {
+    for (const log of extensionLogs(path.dirname(failed.modelsDirectory))) console.error(`# ${log.name}:\n${log.tail}`);
+  });
 }
 
 before(async () => {

@@ -12,7 +12,7 @@ import { formatParameterCount } from "../../../src/core/format/humanUnits";
 import { readGgufFile } from "../../../src/core/gguf/ggufReader";
 import { fixtureVocabularyPath, vocabularySize } from "../../fixtures/fixtureModels";
 import { fixtureModelSpecs, fixtureTensorPlan, planParameterCount } from "../../fixtures/fixtureModelSpecs";
-import { startE2eSession, type E2eSession } from "../e2eSession";
+import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, treeRows, treeRowText, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -31,15 +31,8 @@ async function fixtureParameterCount(): Promise<number> {
 }
 
 /** Runs one step of a test; on failure saves a screenshot and code-server's log, and names them in the error. */
-async function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
-  assert.ok(session !== undefined && page !== undefined, "the code-server session did not start");
-  try {
-    return await fn(page);
-  } catch (error) {
-    const saved = await session.saveDiagnostics(page, `ui-${t.name}`);
-    console.error(`# failure artifacts:\n${saved.map((file) => `#   ${file}`).join("\n")}`);
-    throw error;
-  }
+function step<T>(t: TestContext, fn: (page: Page) => Promise<T>): Promise<T> {
+  return runUiStep(session, page, t.name, fn);
 }
 
 before(async () => {
