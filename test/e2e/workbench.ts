@@ -75,6 +75,21 @@ export async function treeRows(page: Page, viewName: string): Promise<string[]> 
   return Promise.all(rows.map((row) => treeRowText(row)));
 }
 
+/**
+ * Polls a view's rows until `accept` holds, then returns them. A tree refresh renders the children and the
+ * parent's new description in separate passes, so a single read can see half of an update.
+ */
+export async function waitForTreeRows(page: Page, viewName: string, accept: (rows: readonly string[]) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows = await treeRows(page, viewName);
+  while (!accept(rows)) {
+    if (Date.now() > deadline) throw new Error(`the ${viewName} view never showed the expected rows within ${timeoutMs} ms; last rows: ${JSON.stringify(rows)}`);
+    await page.waitForTimeout(200);
+    rows = await treeRows(page, viewName);
+  }
+  return rows;
+}
+
 /** The part of a DOM element that `treeRowText` reads (the test code is compiled without the DOM library). */
 interface TextElement {
   readonly textContent: string | null;

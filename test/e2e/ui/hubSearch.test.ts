@@ -13,7 +13,7 @@ import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
 import { SEARCH_FIXTURE_ORG, searchFixtureHubRepoSources, startLocalHub, type LocalHub } from "../../fixtures/localHub";
 import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
-import { openViewContainer, pickQuickPickItem, runContextMenuAction, saveScreenshot, treeRows, viewPane, waitForTreeRow, waitForWebviewText } from "../workbench";
+import { openViewContainer, pickQuickPickItem, runContextMenuAction, saveScreenshot, viewPane, waitForTreeRow, waitForTreeRows, waitForWebviewText } from "../workbench";
 
 const QWEN = `${SEARCH_FIXTURE_ORG}/Qwen2.5-Coder-0.5B-Instruct-GGUF`;
 const QWEN_FILE = "qwen2.5-coder-0.5b-instruct-f16.gguf";
@@ -66,10 +66,9 @@ void test("searching from the Catalog view with a format filter lists Hub models
     await pickQuickPickItem(p, "Search");
     await waitForTreeRow(p, "Catalog", "Hub search: coder", 30_000);
     const row = await waitForTreeRow(p, "Catalog", QWEN, 30_000);
-    const rows = await treeRows(p, "Catalog");
+    const rows = await waitForTreeRows(p, "Catalog", (shown) => shown.some((text) => text.startsWith("Hub search: coder 8 models · GGUF · by downloads")), 30_000);
     const qwenRow = rows.find((text) => text.includes(QWEN));
     assert.equal(qwenRow, `${QWEN} 494M · ↓52K · apache-2.0`);
-    assert.ok(rows.some((text) => text.startsWith("Hub search: coder 8 models · GGUF · by downloads")), JSON.stringify(rows));
     // Only GGUF repos: the safetensors ones of the fixture hub are filtered out by the Hub query.
     assert.ok(!rows.some((text) => text.startsWith(`${SEARCH_FIXTURE_ORG}/`) && (text.includes("SmolLM2") || text.includes("Phi-4"))), JSON.stringify(rows));
     await row.hover();
@@ -124,9 +123,7 @@ void test("Download Model from the result's context menu shows progress, then th
     console.log(`# screenshot: ${await saveScreenshot(p, "ui-hub-download-progress")}`);
     const modelRow = await waitForTreeRow(p, "My Models", `${QWEN}/qwen2.5-coder-0.5b-instruct-f16`, 90_000);
     await modelRow.hover();
-    const rows = await treeRows(p, "My Models");
-    assert.ok(rows.some((text) => text.startsWith("Hugging Face cache")), JSON.stringify(rows));
-    assert.ok(rows.some((text) => text.includes(`${QWEN}/qwen2.5-coder-0.5b-instruct-f16 qwen2`)), JSON.stringify(rows));
+    await waitForTreeRows(p, "My Models", (rows) => rows.some((text) => text.startsWith("Hugging Face cache")) && rows.some((text) => text.includes(`${QWEN}/qwen2.5-coder-0.5b-instruct-f16 qwen2`)), 30_000);
     console.log(`# screenshot: ${await saveScreenshot(p, "ui-hub-downloaded-in-my-models")}`);
   });
 });
