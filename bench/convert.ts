@@ -9,9 +9,13 @@
  * - peak RSS of the process that converts (the conversion runs in a child exactly as the worker runs it), against
  *   2 × the largest tensor + 200 MB.
  *
+ * The default sizes are 5 layers (1.1 GB) and 16 layers (2.5 GB: the real Llama 3.2 1B). cp and the conversion are
+ * each run `--reps` times, alternating, each after `sync` (the page cache then starts clean for both: a run that
+ * follows gigabytes of writes is otherwise throttled by their writeback, which made single runs vary 3×); medians.
+ *
  * Checkpoints are cached in .cache/bench-convert/ (written by our safetensors writer, once).
  *
- *   npx tsx bench/convert.ts [--sizes 4,12] [--outtypes auto,f16,q8_0] [--dir .cache/bench-convert]
+ *   npx tsx bench/convert.ts [--sizes 5,16] [--outtypes auto,f16,q8_0] [--reps 3] [--dir .cache/bench-convert]
  */
 import { execFile, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
@@ -147,13 +151,25 @@ function convertInChild(dir: string, out: string, outType: ConvertOutTypeRequest
   });
 }
 
+/** Flushes dirty pages, so that every timed run starts from the same page-cache state (writes of an earlier run would otherwise throttle it). */
+async function settle(): Promise<void> {
+  await execFileAsync("sync");
+}
+
 async function timeCp(source: string, target: string): Promise<number> {
   await rm(target, { force: true });
+  await settle();
   const started = performance.now();
   await execFileAsync("cp", [source, target]);
   const seconds = (performance.now() - started) / 1000;
   await rm(target, { force: true });
   return seconds;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -166,14 +182,16 @@ async function main(): Promise<void> {
   }
   const options = new Map<string, string>();
   for (let index = 0; index < argv.length; index += 2) options.set((argv[index] ?? "").replace(/^--/, ""), argv[index + 1] ?? "");
-  const sizes = (options.get("sizes") ?? "4,12").split(",").map(Number);
+  const sizes = (options.get("sizes") ?? "5,16").split(",").map(Number);
   const outTypes = (options.get("outtypes") ?? "auto,f16,q8_0").split(",");
+  const reps = Number(options.get("reps") ?? "3");
   const root = path.resolve(options.get("dir") ?? path.join(repositoryRoot(), ".cache", "bench-convert"));
   await mkdir(root, { recursive: true });
   const largestTensor = VOCAB * HIDDEN * 2;
   const rssTarget = 2 * largestTensor + 200 * 1024 * 1024;
   const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   console.log(`largest tensor ${mb(largestTensor)} (bf16 embedding); RSS target ≤ ${mb(rssTarget)}; throughput target ≥ 0.5 × cp`);
+  console.log(`each line: the median of ${reps} runs of cp and of the conversion, alternating, each after \`sync\`; ratio = cp ÷ convert`);
   for (const layers of sizes) {
     const dir = await ensureCheckpoint(root, layers);
     const source = path.join(dir, "model.safetensors");
@@ -181,15 +199,27 @@ async function main(): Promise<void> {
     for (const outType of outTypes) {
       if (!isConvertOutTypeRequest(outType)) throw new Error(`bad outtype ${outType}`);
       const out = path.join(root, `out-${layers}l-${outType}.gguf`);
-      const cpSeconds = await timeCp(source, path.join(root, "cp-copy.safetensors"));
-      const report = await convertInChild(dir, out, outType);
-      await rm(out, { force: true });
-      const tensorSeconds = report.seconds - report.tokenizerSeconds;
+      const cpRuns: number[] = [];
+      const reports: ChildReport[] = [];
+      for (let rep = 0; rep < reps; rep += 1) {
+        cpRuns.push(await timeCp(source, path.join(root, "cp-copy.safetensors")));
+        await rm(out, { force: true });
+        await settle();
+        reports.push(await convertInChild(dir, out, outType));
+        await rm(out, { force: true });
+      }
+      const cpSeconds = median(cpRuns);
+      const seconds = median(reports.map((report) => report.seconds));
+      const tokenizerSeconds = median(reports.map((report) => report.tokenizerSeconds));
+      const tensorSeconds = median(reports.map((report) => report.seconds - report.tokenizerSeconds));
+      const maxRss = Math.max(...reports.map((report) => report.maxRssBytes));
+      const outputSize = reports[0]?.outputSize ?? 0;
       console.log(
-        `${layers} layers, ${mb(sourceSize)} bf16 → ${outType}: convert ${report.seconds.toFixed(2)} s (tokenizer export ${report.tokenizerSeconds.toFixed(2)} s, ` +
-          `tensors ${tensorSeconds.toFixed(2)} s = ${mb(sourceSize / tensorSeconds)}/s), cp ${cpSeconds.toFixed(2)} s; ` +
-          `ratio ${(cpSeconds / report.seconds).toFixed(2)} × cp (tensors alone ${(cpSeconds / tensorSeconds).toFixed(2)} × cp); peak RSS ${mb(report.maxRssBytes)} (${report.maxRssBytes <= rssTarget ? "≤" : ">"} target); output ${mb(report.outputSize)}`,
+        `${layers} layers, ${mb(sourceSize)} bf16 → ${outType}: convert ${seconds.toFixed(2)} s (tokenizer export ${tokenizerSeconds.toFixed(2)} s, ` +
+          `rest ${tensorSeconds.toFixed(2)} s = ${mb(sourceSize / tensorSeconds)}/s), cp ${cpSeconds.toFixed(2)} s; ` +
+          `ratio ${(cpSeconds / seconds).toFixed(2)} × cp (without the tokenizer ${(cpSeconds / tensorSeconds).toFixed(2)} × cp); peak RSS ${mb(maxRss)} (${maxRss <= rssTarget ? "≤" : ">"} target); output ${mb(outputSize)}`,
       );
+      console.log(`    runs: cp ${cpRuns.map((value) => value.toFixed(2)).join(" ")} s; convert ${reports.map((report) => report.seconds.toFixed(2)).join(" ")} s`);
     }
   }
 }

@@ -210,3 +210,74 @@ test("an already aborted signal writes nothing", async () => {
   await assert.rejects(writeGgufFile(path.join(sub, "x.gguf"), sampleInput(), { signal: AbortSignal.abort() }), CancelledError);
   assert.deepEqual(await readdir(sub), []);
 });
+
+test("strings are UTF-8 encoded exactly as Buffer does: 1-, 2-, 3- and 4-byte characters, lone surrogates, at and past the short-string limit", () => {
+  const samples = [
+    "",
+    "plain ascii",
+    "Ġthe",
+    "ĊĊ",
+    "ā€™",
+    "中文字符",
+    "🦙 emoji pair",
+    "lone \ud800 high",
+    "lone \udc00 low",
+    "x".repeat(63) + "é",
+    "é".repeat(64),
+    "é".repeat(65),
+    "€".repeat(64) + "🦙",
+    "\u0000\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  const metadata = new Map<string, GgufValue>([
+    ["test.strings", { type: "array", itemType: "string", values: samples }],
+    ["test.one", { type: "string", value: "🦙 ā \udfff" }],
+  ]);
+  const bytes = encodeGguf({ metadata, tensors: [] });
+  const file = parseGgufBytes(bytes, "strings.gguf");
+  // What Buffer.from(…, "utf8") gives, decoded back (lone surrogates become U+FFFD, as they always did).
+  const roundTrip = (value: string): string => Buffer.from(value, "utf8").toString("utf8");
+  assert.deepEqual(file.metadata.get("test.strings"), { type: "array", itemType: "string", values: samples.map(roundTrip) });
+  assert.deepEqual(file.metadata.get("test.one"), { type: "string", value: roundTrip("🦙 ā \udfff") });
+  // Lengths are UTF-8 byte counts: the first string's length prefix sits right after the array's type and count.
+  const encodedSample = Buffer.from(samples[2] ?? "", "utf8");
+  assert.ok(Buffer.from(bytes).includes(Buffer.concat([Buffer.from([encodedSample.length, 0, 0, 0, 0, 0, 0, 0]), encodedSample])));
+});
+
+test("a tensor given as a file range is copied from that file (in the kernel where it can be) and equals writing its chunks", async () => {
+  const source = path.join(dir, "range-source.bin");
+  const payload = patternBytes(3 * 1024 * 1024 + 96, 7);
+  const prefix = patternBytes(1000, 3);
+  await writeFile(source, Buffer.concat([prefix, payload]));
+  const dims = [payload.byteLength / 4];
+  const fromRange: GgufTensorDataSource = {
+    byteLength: payload.byteLength,
+    fileRange: { file: source, offset: prefix.byteLength },
+    chunks: () => {
+      throw new Error("the range copy should not need chunks()");
+    },
+  };
+  const viaRange = path.join(dir, "via-range.gguf");
+  const viaBytes = path.join(dir, "via-bytes.gguf");
+  const metadata = new Map<string, GgufValue>([["general.architecture", { type: "string", value: "llama" }]]);
+  await writeGgufFile(viaRange, { metadata, tensors: [{ name: "t", dims, ggmlType: GgmlType.F32, data: fromRange }] });
+  await writeGgufFile(viaBytes, { metadata, tensors: [{ name: "t", dims, ggmlType: GgmlType.F32, data: payload }] });
+  assert.ok((await readFile(viaRange)).equals(await readFile(viaBytes)));
+});
+
+test("a file range that ends early falls back to the tensor's chunks, whose error is reported; no temp file is left", async () => {
+  const source = path.join(dir, "short-source.bin");
+  await writeFile(source, patternBytes(4096, 5));
+  const target = path.join(dir, "short.gguf");
+  const byteLength = 64 * 1024;
+  const data: GgufTensorDataSource = {
+    byteLength,
+    fileRange: { file: source, offset: 0 },
+    chunks: async function* () {
+      yield await Promise.resolve(patternBytes(4096, 5));
+      throw new Error("the source file is truncated");
+    },
+  };
+  const metadata = new Map<string, GgufValue>([["general.architecture", { type: "string", value: "llama" }]]);
+  await assert.rejects(writeGgufFile(target, { metadata, tensors: [{ name: "t", dims: [byteLength / 4], ggmlType: GgmlType.F32, data }] }), /truncated/);
+  assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith("short.gguf")), []);
+});

@@ -130,13 +130,7 @@ export async function convertCheckpointInProcess(options: ConvertInProcessOption
     name: tensor.planned.name,
     dims: tensor.dims,
     ggmlType: tensor.ggmlType,
-    data: plannedTensorSource(tensor.planned, tensor.info, tensor.ggmlType, {
-      ...(signal === undefined ? {} : { signal }),
-      onStart: () => {
-        started_ += 1;
-        current = tensor.planned.name;
-      },
-    }),
+    data: plannedTensorSource(tensor.planned, tensor.info, tensor.ggmlType, signal === undefined ? {} : { signal }),
   }));
   let lastReport = 0;
   await writeGgufFile(
@@ -144,6 +138,10 @@ export async function convertCheckpointInProcess(options: ConvertInProcessOption
     { metadata, tensors: toWrite },
     {
       ...(signal === undefined ? {} : { signal }),
+      onTensorStart: (index, name) => {
+        started_ = index + 1;
+        current = name;
+      },
       onProgress: (written, total) => {
         const now = Date.now();
         if (now - lastReport < 100 && written < total) return;

@@ -1,7 +1,9 @@
 /**
  * Q8_0 blocks exactly as ggml's `quantize_row_q8_0_ref` (ggml/src/ggml-quants.c) and gguf-py's `Q8_0.quantize_blocks`
  * write them: per 32 values, d = max|x| / 127 in float32, stored as f16 (round to nearest even), then
- * q = roundf(x · (1/d)) (round half away from zero) as int8. Every step is a float32 operation, as in C.
+ * q = roundf(x · (1/d)) (round half away from zero) as int8. Every step is a float32 operation, as in C, and blocks
+ * holding NaNs come out as ggml's do (its MAX macro, its F16 NaN, x86's float → int conversion); ggmlRowEncoding.ts
+ * runs that same C routine for large tensors, and a unit test compares the two.
  */
 import { float32BitsToFloat16Bits } from "../numeric/float16";
 
@@ -23,21 +25,27 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
     const start = block * Q8_0_BLOCK_ELEMENTS;
     let amax = 0;
     for (let index = start; index < start + Q8_0_BLOCK_ELEMENTS; index += 1) {
+      // ggml's MAX(a, b) is `a > b ? a : b`: a NaN replaces amax, and the next value replaces the NaN.
       const magnitude = Math.abs(values[index] ?? 0);
-      if (magnitude > amax) amax = magnitude;
+      amax = amax > magnitude ? amax : magnitude;
     }
     // float32 division and reciprocal: a double operation on float32 operands rounded once to float32 is exact IEEE float32.
     const d = fround(amax / 127);
     const inverse = d !== 0 ? fround(1 / d) : 0;
     scratch[0] = d;
-    const half = float32BitsToFloat16Bits(scratchBits[0] ?? 0);
+    const dBits = scratchBits[0] ?? 0;
+    // GGML_FP32_TO_FP16 writes every NaN as ±0x7E00 (gguf-py's numpy would keep the payload).
+    const half = Number.isNaN(d) ? ((dBits >>> 16) & 0x8000) | 0x7e00 : float32BitsToFloat16Bits(dBits);
     const offset = block * Q8_0_BLOCK_BYTES;
     out[offset] = half & 0xff;
     out[offset + 1] = half >>> 8;
     for (let index = 0; index < Q8_0_BLOCK_ELEMENTS; index += 1) {
       const scaled = fround((values[start + index] ?? 0) * inverse);
       // roundf: half away from zero (Math.round rounds half up, which differs for negative ties).
-      quants[offset + 2 + index] = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
+      const rounded = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
+      // float → int8_t in C on x86-64 converts to int32 first (cvttss2si) and keeps the low byte: a NaN or anything
+      // beyond int32 (only reachable after a NaN, see amax) is 0x80000000, whose low byte is 0.
+      quants[offset + 2 + index] = Math.abs(rounded) < 2147483648 ? rounded : 0;
     }
   }
   return out;

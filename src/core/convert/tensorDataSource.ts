@@ -10,15 +10,17 @@ import { requireSupportedDtype, supportedDtypeBytes, type SupportedSafetensorsDt
 import { type SafetensorsTensorInfo } from "../safetensors/safetensorsHeader";
 import { decodeToFloat32, readSafetensorsTensorBytes, SAFETENSORS_DEFAULT_CHUNK_BYTES } from "../safetensors/safetensorsTensorData";
 import { type PlannedTensor, type TensorTransform } from "./architectures/convertArchitecture";
+import { ggmlRowEncoder } from "./ggmlRowEncoding";
 import { dtypeMatchesGgmlType, encodeFloat32, transcodeHalves } from "./tensorEncoding";
+
+/** Tensors smaller than this are encoded in JavaScript even where ggml could do it. */
+const NATIVE_ENCODING_MIN_BYTES = 4 * 1024 * 1024;
 
 /** Bytes read per step: 16 MiB (a multiple of every element and Q8_0 block size) keeps per-call overhead small. */
 export const CONVERT_CHUNK_BYTES = 4 * SAFETENSORS_DEFAULT_CHUNK_BYTES;
 
 export interface TensorSourceOptions {
   readonly signal?: AbortSignal;
-  /** Called when the writer starts pulling this tensor's data. */
-  readonly onStart?: () => void;
   readonly chunkBytes?: number;
 }
 
@@ -31,7 +33,6 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
     return {
       byteLength,
       chunks: async function* () {
-        options.onStart?.();
         yield await Promise.resolve(encodeFloat32(source.values.slice(), ggmlType));
       },
     };
@@ -50,8 +51,9 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
 
   return {
     byteLength,
+    // Bytes that need no change are copied from the file inside the kernel (ggufWriter), not through chunks().
+    ...(copyAsIs && sourceBytes === byteLength ? { fileRange: { file: tensor.file, offset: tensor.fileOffset } } : {}),
     async *chunks() {
-      options.onStart?.();
       if (permute !== undefined) {
         const whole = new Uint8Array(sourceBytes);
         let filled = 0;
@@ -61,14 +63,14 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
         }
         const permuted = permuteRopeRows(whole, tensor.shape[0] ?? 1, permute.heads);
         if (add === undefined && dtypeMatchesGgmlType(dtype, ggmlType)) yield* splitChunks(permuted, chunkBytes);
-        else yield* encodeChunks(splitChunks(permuted, chunkBytes), dtype, ggmlType, add);
+        else yield* encodeChunks(splitChunks(permuted, chunkBytes), dtype, ggmlType, add, sourceBytes);
         return;
       }
       // Two buffers in turn: readAhead holds one chunk beyond the one the writer is using, and the writer is done with a
       // chunk before it asks for the next (ggufWriter awaits each write).
       const raw = readAhead(limited(readSafetensorsTensorBytes(tensor, { ...readOptions, reuseBuffers: 3 }), sourceBytes));
       if (copyAsIs) yield* raw;
-      else yield* encodeChunks(raw, dtype, ggmlType, add);
+      else yield* encodeChunks(raw, dtype, ggmlType, add, sourceBytes);
     },
   };
 }
@@ -79,9 +81,18 @@ async function* encodeChunks(
   dtype: SupportedSafetensorsDtype,
   ggmlType: number,
   add: Extract<TensorTransform, { kind: "add" }> | undefined,
+  byteLength: number,
 ): AsyncGenerator<Uint8Array> {
   let scratch: Uint16Array | undefined;
+  // ggml does the compute-bound pairs on other threads where it can be loaded (ggmlRowEncoding.ts), same bits; not
+  // worth loading it (~70 ms with its self-check) for small tensors alone, like the norms of a bf16 → auto conversion.
+  const native = add === undefined && byteLength >= NATIVE_ENCODING_MIN_BYTES ? await ggmlRowEncoder() : undefined;
   for await (const chunk of chunks) {
+    const encoded = native?.encode(dtype, ggmlType, chunk);
+    if (encoded !== undefined) {
+      yield await encoded;
+      continue;
+    }
     // The writer is done with a chunk before it asks for the next, so one output buffer serves the whole tensor.
     scratch ??= add === undefined ? new Uint16Array(chunk.byteLength / 2) : undefined;
     const transcoded = add === undefined ? transcodeHalves(dtype, ggmlType, chunk, scratch) : undefined;

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { throwIfAborted } from "../errors";
+import { copyFileRange, rangeCopyAvailable } from "../fs/fileRangeCopy";
 import { ggmlTypeInfo, tensorByteLength } from "./ggmlTypes";
 import { GGML_MAX_DIMS, GGML_MAX_NAME, GGUF_DEFAULT_ALIGNMENT } from "./ggufReader";
 import { GgufValueTag, type GgufArray, type GgufMetadata, type GgufValue } from "./ggufTypes";
@@ -15,6 +16,11 @@ import { GgufValueTag, type GgufArray, type GgufMetadata, type GgufValue } from 
 export interface GgufTensorDataSource {
   readonly byteLength: number;
   chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * Set when the data is exactly `byteLength` bytes of a file from `offset` (a tensor copied as it is): the writer
+   * then copies the range inside the kernel where it can, and uses `chunks()` where it cannot.
+   */
+  readonly fileRange?: { readonly file: string; readonly offset: number };
 }
 
 export interface GgufTensorToWrite {
@@ -43,6 +49,8 @@ export interface GgufInMemoryWriteInput extends GgufWriteInput {
 export interface GgufWriteOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (writtenBytes: number, totalBytes: number) => void;
+  /** Called as the writer starts on each tensor's data, in order. */
+  readonly onTensorStart?: (index: number, name: string) => void;
 }
 
 interface TensorPlacement {
@@ -89,8 +97,9 @@ export async function writeGgufFile(filePath: string, input: GgufWriteInput, opt
     };
     await writeFully(handle, layout.header, layout.header.byteLength, 0);
     report(layout.header.byteLength);
-    for (const placement of layout.placements) {
+    for (const [index, placement] of layout.placements.entries()) {
       throwIfAborted(signal);
+      options.onTensorStart?.(index, placement.tensor.name);
       const start = layout.dataOffset + placement.offset;
       await writeTensorData(handle, placement, start, signal, report);
       // The padding after each tensor is zeros: a hole that the final truncate (or the next write) fills in.
@@ -122,17 +131,41 @@ async function writeTensorData(
     report(tensor.data.byteLength);
     return;
   }
+  // A plain byte range of a file: copied in the kernel; what it could not copy is then written from chunks().
+  const copied = tensor.data.fileRange === undefined ? 0 : await copyRange(handle, tensor.data.fileRange, byteLength, start, signal, report);
+  if (copied === byteLength) return;
   let position = 0;
   for await (const chunk of tensor.data.chunks()) {
     throwIfAborted(signal);
     if (position + chunk.byteLength > byteLength) {
       throw new RangeError(`tensor '${tensor.name}': data source yielded more than its ${byteLength} bytes`);
     }
-    await writeSparse(handle, chunk, start + position);
+    // Rewriting what the range copy already wrote is harmless (same bytes, same place); only new bytes count as progress.
+    if (position + chunk.byteLength > copied) {
+      await writeSparse(handle, chunk, start + position);
+      report(Math.min(chunk.byteLength, position + chunk.byteLength - copied));
+    }
     position += chunk.byteLength;
-    report(chunk.byteLength);
   }
   if (position !== byteLength) throw new RangeError(`tensor '${tensor.name}': data source yielded ${position} of its ${byteLength} bytes`);
+}
+
+/** Copies a source's file range to `start` in the kernel; returns the bytes copied (0 where range copies are unavailable). */
+async function copyRange(
+  handle: FileHandle,
+  range: { readonly file: string; readonly offset: number },
+  byteLength: number,
+  start: number,
+  signal: AbortSignal | undefined,
+  report: (bytes: number) => void,
+): Promise<number> {
+  if (byteLength === 0 || !rangeCopyAvailable()) return 0;
+  const source = await open(range.file, "r");
+  try {
+    return await copyFileRange(source.fd, range.offset, handle.fd, start, byteLength, { ...(signal === undefined ? {} : { signal }), onCopied: report });
+  } finally {
+    await source.close();
+  }
 }
 
 const ZERO_RUN = 1024 * 1024;
@@ -335,6 +368,33 @@ function writeBigInt(sink: ByteSink, key: string, type: "u64" | "i64", value: bi
 }
 
 /** A growable little-endian byte buffer. */
+/** Strings up to this many UTF-16 units are UTF-8 encoded by `encodeShortUtf8`. */
+const SHORT_STRING = 64;
+
+/**
+ * UTF-8 of `value` into `out` at `at`; returns the byte count, or -1 (nothing meaningful written) when the string has a
+ * surrogate, which Buffer.write then handles (pairs, and lone surrogates as U+FFFD, as it always does).
+ */
+function encodeShortUtf8(value: string, out: Buffer, at: number): number {
+  let position = at;
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    if (code < 0x80) {
+      out[position++] = code;
+    } else if (code < 0x800) {
+      out[position++] = 0xc0 | (code >> 6);
+      out[position++] = 0x80 | (code & 0x3f);
+    } else if (code < 0xd800 || code > 0xdfff) {
+      out[position++] = 0xe0 | (code >> 12);
+      out[position++] = 0x80 | ((code >> 6) & 0x3f);
+      out[position++] = 0x80 | (code & 0x3f);
+    } else {
+      return -1;
+    }
+  }
+  return position - at;
+}
+
 class ByteSink {
   private buffer = Buffer.allocUnsafe(64 * 1024);
   length = 0;
@@ -356,16 +416,28 @@ class ByteSink {
 
   u64(value: number): void {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not a valid u64 count`);
-    this.fixed(8).writeBigUInt64LE(BigInt(value), this.length - 8);
+    this.reserve(8);
+    this.putU64(value, this.length);
+    this.length += 8;
   }
 
   /** u64 byte length, then UTF-8 bytes. */
   string(value: string): void {
     // At most 3 UTF-8 bytes per UTF-16 unit: encode once in place, then fill in the length.
     this.reserve(8 + 3 * value.length);
-    const written = this.buffer.write(value, this.length + 8, "utf8");
-    this.buffer.writeBigUInt64LE(BigInt(written), this.length);
+    const start = this.length + 8;
+    // Short strings (a vocabulary's hundreds of thousands of tokens and merges) are encoded here: a native call per
+    // string costs more than the encoding. Surrogate pairs, and long strings, go to Buffer.write.
+    let written = value.length <= SHORT_STRING ? encodeShortUtf8(value, this.buffer, start) : -1;
+    if (written < 0) written = this.buffer.write(value, start, "utf8");
+    this.putU64(written, this.length);
     this.length += 8 + written;
+  }
+
+  /** A safe integer as u64 little-endian, without a BigInt. */
+  private putU64(value: number, at: number): void {
+    this.buffer.writeUInt32LE(value % 0x100000000, at);
+    this.buffer.writeUInt32LE(Math.floor(value / 0x100000000), at + 4);
   }
 
   bytes(data: Uint8Array): void {

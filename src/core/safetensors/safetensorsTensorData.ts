@@ -20,9 +20,32 @@ export interface SafetensorsTensorReadOptions {
   readonly chunkBytes?: number;
   /**
    * Read into this many buffers in turn instead of a fresh one per chunk: a chunk then stays valid only until this
-   * many more have been asked for. Saves the garbage collector gigabytes of short-lived buffers on a big checkpoint.
+   * many more have been asked for, or until the next reading with this option starts after this one ended (the
+   * buffers go back to a pool and serve the next tensor). Saves the garbage collector gigabytes of short-lived
+   * buffers on a big checkpoint, and the process fresh pages to fault in for every tensor.
    */
   readonly reuseBuffers?: number;
+}
+
+/** Chunk buffers that readings with `reuseBuffers` return when they end, by byte length. */
+const bufferPool = new Map<number, Buffer[]>();
+/** Pooled buffers are kept up to this many bytes in all (a few chunks' worth, not a model). */
+const BUFFER_POOL_MAX_BYTES = 128 * 1024 * 1024;
+
+function borrowBuffer(byteLength: number): Buffer {
+  // Not zero-filled: every byte is read into before it is yielded (a short read is an error).
+  return bufferPool.get(byteLength)?.pop() ?? Buffer.allocUnsafeSlow(byteLength);
+}
+
+function returnBuffers(buffers: readonly Buffer[]): void {
+  let pooled = [...bufferPool.values()].reduce((sum, list) => sum + list.reduce((bytes, buffer) => bytes + buffer.byteLength, 0), 0);
+  for (const buffer of buffers) {
+    if (pooled + buffer.byteLength > BUFFER_POOL_MAX_BYTES) return;
+    const list = bufferPool.get(buffer.byteLength) ?? [];
+    list.push(buffer);
+    bufferPool.set(buffer.byteLength, list);
+    pooled += buffer.byteLength;
+  }
 }
 
 /**
@@ -34,7 +57,7 @@ export async function* readSafetensorsTensorBytes(tensor: SafetensorsTensorInfo,
   throwIfAborted(options.signal);
   if (tensor.byteLength === 0) return;
   const handle = await open(tensor.file, "r");
-  const ring: Uint8Array[] = [];
+  const ring: Buffer[] = [];
   const ringSize = Math.max(0, Math.floor(options.reuseBuffers ?? 0));
   let turn = 0;
   try {
@@ -47,7 +70,8 @@ export async function* readSafetensorsTensorBytes(tensor: SafetensorsTensorInfo,
         chunk = Buffer.allocUnsafeSlow(length);
       } else {
         const slot = turn++ % ringSize;
-        ring[slot] ??= Buffer.allocUnsafeSlow(Math.min(chunkBytes, tensor.byteLength));
+        // Full chunk-sized buffers, whatever this tensor's size, so that every tensor can reuse them.
+        ring[slot] ??= borrowBuffer(chunkBytes);
         chunk = (ring[slot] ?? Buffer.allocUnsafeSlow(length)).subarray(0, length);
       }
       let filled = 0;
@@ -69,6 +93,7 @@ export async function* readSafetensorsTensorBytes(tensor: SafetensorsTensorInfo,
     }
   } finally {
     await handle.close();
+    returnBuffers(ring);
   }
 }
 

@@ -29,8 +29,17 @@ export function tokenIdsHash(ids: readonly number[]): string {
 const SUPPORTED_EXAMPLES = 'e.g. "llama-bpe" (Llama 3), "smollm" (SmolLM2), "qwen2" (Qwen2.5, Qwen3), "gpt-4o" (Phi-4-mini)';
 
 /** The pre-tokenizer of a BPE tokenizer, or a TokenizerExportError naming what was found. */
-export function detectPreTokenizer(files: HfTokenizerFiles, tokenizer: HfReferenceTokenizer = loadHfReferenceTokenizer(files)): DetectedPreTokenizer {
-  const hash = tokenIdsHash(tokenizer.encode(PRE_TOKENIZER_CHECK_TEXT, { addSpecialTokens: true }));
+export function detectPreTokenizer(files: HfTokenizerFiles, given?: HfReferenceTokenizer): DetectedPreTokenizer {
+  const checkHash = (tokenizer: HfReferenceTokenizer): string => tokenIdsHash(tokenizer.encode(PRE_TOKENIZER_CHECK_TEXT, { addSpecialTokens: true }));
+  // First with only the merges that can apply to the check text (fast and exact for it). A hash that is not in the
+  // table is computed again with every merge, so an unusual normalizer the narrowing did not foresee costs time only.
+  if (given === undefined) {
+    const hash = checkHash(loadHfReferenceTokenizer(files, { onlyForTexts: [PRE_TOKENIZER_CHECK_TEXT] }));
+    const known = KNOWN_PRE_TOKENIZERS.get(hash);
+    if (known !== undefined) return { pre: known.pre, hash, reference: known.reference };
+  }
+  const tokenizer = given ?? loadHfReferenceTokenizer(files);
+  const hash = checkHash(tokenizer);
   const known = KNOWN_PRE_TOKENIZERS.get(hash);
   if (known !== undefined) return { pre: known.pre, hash, reference: known.reference };
   throw new TokenizerExportError(
