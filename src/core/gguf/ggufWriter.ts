@@ -185,10 +185,16 @@ async function writeSparse(handle: FileHandle, data: Uint8Array, position: numbe
   if (data.byteLength > runStart) await writeFully(handle, data.subarray(runStart), data.byteLength - runStart, position + runStart);
 }
 
+/**
+ * Bytes per write call. Measured on Linux (bench/convert.ts's machine): writing 2.4 GB into the page cache took ~5 s
+ * in 16 MiB calls and ~0.75 s in 1 MiB calls (256 KiB: ~1.1 s), from the same buffers.
+ */
+const WRITE_STEP_BYTES = 1024 * 1024;
+
 async function writeFully(handle: FileHandle, data: Uint8Array, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
-    const { bytesWritten } = await handle.write(data, done, length - done, position + done);
+    const { bytesWritten } = await handle.write(data, done, Math.min(length - done, WRITE_STEP_BYTES), position + done);
     done += bytesWritten;
   }
 }
