@@ -121,3 +121,25 @@ test("a converted tensor big enough for ggml (8 MiB) gives the same bytes as enc
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("bf16 → f16 of finite weights (ggml finds no NaN, so nothing is rescanned) equals the JavaScript path, infinities next to them too", async () => {
+  const encoder = await ggmlRowEncoder();
+  assert.ok(encoder !== undefined);
+  const random = new Random(21);
+  const count = 32 * 8192;
+  const halves = new Uint16Array(count);
+  const word = new Float32Array(1);
+  const wordBits = new Uint32Array(word.buffer);
+  for (let index = 0; index < count; index += 1) {
+    word[0] = (random.next() - 0.5) * (random.int(4) === 0 ? 1e5 : 0.3);
+    halves[index] = (wordBits[0] ?? 0) >>> 16;
+  }
+  const finite = new Uint8Array(halves.buffer);
+  const withInfinity = Uint8Array.from(finite);
+  new Uint16Array(withInfinity.buffer).set([0x7f80, 0xff80], 1000);
+  for (const bytes of [finite, withInfinity]) {
+    const pending: Promise<Uint8Array> | undefined = encoder.encode("BF16", GgmlType.F16, bytes);
+    assert.ok(pending !== undefined);
+    assert.ok(Buffer.from(await pending).equals(javascriptEncoding("BF16", GgmlType.F16, bytes)));
+  }
+});

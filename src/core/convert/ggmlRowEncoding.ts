@@ -34,6 +34,8 @@ interface GgmlRowFunctions {
   readonly bf16ToFp32: AsyncCall;
   readonly fp32ToFp16: AsyncCall;
   readonly quantizeChunk: AsyncCall;
+  /** `ggml_validate_row_data`: false when the data holds a NaN or an infinity (it then says so on stderr). */
+  readonly validateRowData: AsyncCall;
 }
 
 /** Encodes chunks with ggml. */
@@ -46,8 +48,9 @@ export interface GgmlRowEncoder {
   encode(dtype: SupportedSafetensorsDtype, ggmlType: number, bytes: Uint8Array): Promise<Uint8Array> | undefined;
 }
 
-/** `enum ggml_type` GGML_TYPE_Q8_0. */
+/** `enum ggml_type` values. */
 const GGML_TYPE_Q8_0 = 8;
+const GGML_TYPE_BF16 = 30;
 
 let loaded: GgmlRowEncoder | null | undefined;
 
@@ -56,7 +59,7 @@ export async function ggmlRowEncoder(): Promise<GgmlRowEncoder | undefined> {
   if (loaded === undefined) {
     const functions = loadFunctions();
     const checked = functions === null ? undefined : await checkAgainstJavaScript(functions);
-    loaded = functions === null || checked?.narrowing !== true ? null : createEncoder(functions, Math.min(4, Math.max(1, os.availableParallelism())), checked.nativeWidening);
+    loaded = functions === null || checked?.narrowing !== true ? null : createEncoder(functions, Math.min(4, Math.max(1, os.availableParallelism())), checked.nativeWidening, true);
   }
   return loaded ?? undefined;
 }
@@ -71,6 +74,7 @@ function loadFunctions(): GgmlRowFunctions | null {
     const lib = koffi.load(base);
     const fp16 = lib.func("void ggml_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n)");
     const quantize = lib.func("size_t ggml_quantize_chunk(int type, const float *src, void *dst, int64_t start, int64_t nrows, int64_t n_per_row, const float *imatrix)");
+    const validate = lib.func("bool ggml_validate_row_data(int type, const void *data, size_t nbytes)");
     // ggml-base converts one value at a time; ggml-cpu's build for AVX2 + F16C converts 8 at once (~8× faster), so it
     // is used where this CPU can run it (the variant node-llama-cpp itself would load is at least as capable).
     const vectorized = path.join(binaries, "libggml-cpu-haswell.so");
@@ -82,6 +86,7 @@ function loadFunctions(): GgmlRowFunctions | null {
       bf16ToFp32: (...args) => { bf16.async(...args); },
       fp32ToFp16: (...args) => { toFp16.async(...args); },
       quantizeChunk: (...args) => { quantize.async(...args); },
+      validateRowData: (...args) => { validate.async(...args); },
     };
   } catch {
     // A missing package, a library without these symbols: JavaScript encodes everything.
@@ -100,10 +105,14 @@ function cpuSupportsHaswellBuild(): boolean {
 }
 
 function call(fn: AsyncCall, ...args: unknown[]): Promise<void> {
+  return callForResult(fn, ...args).then(() => undefined);
+}
+
+function callForResult(fn: AsyncCall, ...args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    fn(...args, (error: unknown) => {
+    fn(...args, (error: unknown, result: unknown) => {
       if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error("a ggml call through koffi failed", { cause: error }));
-      else resolve();
+      else resolve(result);
     });
   });
 }
@@ -114,7 +123,7 @@ function call(fn: AsyncCall, ...args: unknown[]): Promise<void> {
  * repair, matches on every widened half and on random float32 patterns (rounding of the bits F16 drops).
  */
 async function checkAgainstJavaScript(functions: GgmlRowFunctions): Promise<{ readonly nativeWidening: ReadonlySet<"F16" | "BF16">; readonly narrowing: boolean }> {
-  const probe = createEncoder(functions, 1, new Set(["F16", "BF16"]));
+  const probe = createEncoder(functions, 1, new Set(["F16", "BF16"]), false);
   const patterns = new Uint8Array(new Uint16Array(65536).map((_, index) => index).buffer);
   const nativeWidening = new Set<"F16" | "BF16">();
   let narrowing = true;
@@ -144,7 +153,11 @@ async function checkAgainstJavaScript(functions: GgmlRowFunctions): Promise<{ re
   return { nativeWidening, narrowing };
 }
 
-function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeWidening: ReadonlySet<"F16" | "BF16">): GgmlRowEncoder {
+/**
+ * `checkFinite`: skip the NaN repair's scan for BF16 chunks that ggml finds finite. Off for the load-time self-check,
+ * whose NaN-filled probes would only make ggml print about them.
+ */
+function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeWidening: ReadonlySet<"F16" | "BF16">, checkFinite: boolean): GgmlRowEncoder {
   const buffers = new Map<string, Uint8Array>();
   /** A reused buffer of at least `byteLength` bytes per purpose. */
   const scratch = (purpose: string, byteLength: number): Uint8Array => {
@@ -182,11 +195,23 @@ function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeW
     await sliced(count, 1, (first, n) => call(fn, input.subarray(first, first + n), out.subarray(first, first + n), n));
     return out;
   };
-  const toHalves = async (values: Float32Array): Promise<Uint8Array> => {
+  /**
+   * Whether BF16 data is free of NaNs and infinities (ggml's vectorizable count, on other threads): the NaN repair's
+   * JavaScript scan then has nothing to find. Other sources are always scanned.
+   */
+  const finiteBf16 = async (bytes: Uint8Array): Promise<boolean> => {
+    if (!checkFinite) return false;
+    const results: unknown[] = [];
+    await sliced(bytes.byteLength / 2, 1, async (first, n) => {
+      results.push(await callForResult(functions.validateRowData, GGML_TYPE_BF16, bytes.subarray(first * 2, (first + n) * 2), n * 2));
+    });
+    return results.every((result) => result === true);
+  };
+  const toHalves = async (values: Float32Array, finite: Promise<boolean>): Promise<Uint8Array> => {
     const target = scratch("f16", values.length * 2);
     const out = new Uint16Array(target.buffer, target.byteOffset, values.length);
     await sliced(values.length, 1, (first, n) => call(functions.fp32ToFp16, values.subarray(first, first + n), out.subarray(first, first + n), n));
-    repairNans(values, out);
+    if (!(await finite)) repairNans(values, out);
     return target;
   };
   return {
@@ -195,7 +220,10 @@ function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeW
       if (ggmlType === GgmlType.F32 && dtype !== "F32") {
         return widen(dtype, bytes, count).then((values) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
       }
-      if (ggmlType === GgmlType.F16 && dtype !== "F16") return widen(dtype, bytes, count).then(toHalves);
+      if (ggmlType === GgmlType.F16 && dtype !== "F16") {
+        const finite = dtype === "BF16" ? finiteBf16(bytes) : Promise.resolve(false);
+        return widen(dtype, bytes, count).then((values) => toHalves(values, finite));
+      }
       if (ggmlType === GgmlType.Q8_0 && count % Q8_0_BLOCK_ELEMENTS === 0) {
         return (async () => {
           const values = await widen(dtype, bytes, count);
