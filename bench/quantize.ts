@@ -10,7 +10,8 @@
  *    (test/fixtures/importanceMatrixFixture.ts, GGUF and legacy formats) passed to both as --imatrix.
  * 3. For the timing types, quantizes the timing model with both, alternating, `--reps` times each, with the same
  *    threads, and prints wall time ours ÷ theirs. Both are timed as a user runs them: a whole process
- *    (`node bin/slm-lab.cjs quantize …` — our dry run for the disk check included — vs `llama-quantize …`).
+ *    (`node bin/slm-lab.cjs quantize …`, which quantizes in its own process with all its checks — a dry run only
+ *    when the disk might be too small for the output — vs `llama-quantize …`).
  *
  *   npx tsx bench/quantize.ts [--threads 2] [--reps 3] [--identity-models tiny-llama-spm,tiny-qwen2-coder]
  *       [--timing-model qwen2.5-coder-0.5b-shape] [--timing-types Q8_0,Q4_0,Q4_K_M] [--types Q4_0,…] [--dir DIR]

@@ -7,6 +7,11 @@ export interface CliContext {
   /** Aborted on Ctrl+C, for long commands (download, quantize, bench). */
   readonly signal: AbortSignal;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * True in the `slm-lab` process itself (main.ts), which ends on Ctrl+C: a command may then run native work that
+   * cannot be interrupted in this process instead of a child. Absent when the CLI runs inside another program (tests).
+   */
+  readonly ownsProcess?: boolean;
 }
 
 /** One `slm-lab <name>` subcommand. Each lives in its own module under `commands/` and is listed in the registry. */

@@ -1,16 +1,30 @@
-/** Every `slm-lab` subcommand, in the order `slm-lab --help` lists them. Add new commands here. */
+/**
+ * Every `slm-lab` subcommand, in the order `slm-lab --help` lists them. Add new commands here. Each is loaded only
+ * when it is needed, so that starting one command does not load (and evaluate) the core modules of all the others.
+ */
 import { type CliCommand } from "./cliCommand";
-import { benchCommand } from "./commands/benchCommand";
-import { catalogCommand } from "./commands/catalogCommand";
-import { completeCommand } from "./commands/completeCommand";
-import { convertCommand } from "./commands/convertCommand";
-import { downloadCommand } from "./commands/downloadCommand";
-import { infoCommand } from "./commands/infoCommand";
-import { quantizeCommand } from "./commands/quantizeCommand";
 
-export const cliCommands: readonly CliCommand[] = [infoCommand, catalogCommand, downloadCommand, convertCommand, quantizeCommand, benchCommand, completeCommand];
+interface CommandEntry {
+  readonly name: string;
+  readonly load: () => Promise<CliCommand>;
+}
+
+const commandEntries: readonly CommandEntry[] = [
+  { name: "info", load: async () => (await import("./commands/infoCommand.js")).infoCommand },
+  { name: "catalog", load: async () => (await import("./commands/catalogCommand.js")).catalogCommand },
+  { name: "download", load: async () => (await import("./commands/downloadCommand.js")).downloadCommand },
+  { name: "convert", load: async () => (await import("./commands/convertCommand.js")).convertCommand },
+  { name: "quantize", load: async () => (await import("./commands/quantizeCommand.js")).quantizeCommand },
+  { name: "bench", load: async () => (await import("./commands/benchCommand.js")).benchCommand },
+  { name: "complete", load: async () => (await import("./commands/completeCommand.js")).completeCommand },
+];
+
+/** All commands (for `slm-lab --help`). */
+export function loadCliCommands(): Promise<CliCommand[]> {
+  return Promise.all(commandEntries.map((entry) => entry.load()));
+}
 
 /** The command called `name`, if there is one. */
-export function findCommand(name: string): CliCommand | undefined {
-  return cliCommands.find((command) => command.name === name);
+export async function findCommand(name: string): Promise<CliCommand | undefined> {
+  return await commandEntries.find((entry) => entry.name === name)?.load();
 }

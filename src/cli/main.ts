@@ -18,9 +18,17 @@ const context: CliContext = {
   stderr: (text) => process.stderr.write(text),
   signal: controller.signal,
   env: process.env,
+  ownsProcess: true,
 };
 
 void runCli(process.argv.slice(2), context).then((exitCode) => {
+  if (controller.signal.aborted) {
+    // Cancelled: the command has cleaned up and said so, but native work that cannot be interrupted (llama.cpp's
+    // quantize, run in this process) may still be running. End now rather than wait for it, by SIGINT as a shell
+    // expects of Ctrl+C (status 130): the handler above was `once`, so SIGINT has its default action again.
+    process.kill(process.pid, "SIGINT");
+    return;
+  }
   // Not process.exit(): let stdout drain when it is a pipe.
   process.exitCode = exitCode;
 });

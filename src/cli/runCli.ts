@@ -4,7 +4,7 @@ import { parseArguments } from "./cliArguments";
 import { type CliContext } from "./cliCommand";
 import { ExitCode, reportFailure } from "./cliFailure";
 import { CliUsageError } from "./cliUsageError";
-import { cliCommands, findCommand } from "./commandRegistry";
+import { findCommand, loadCliCommands } from "./commandRegistry";
 import { formatCommandHelp, formatGlobalHelp, helpOption } from "./helpText";
 
 /** The version printed by `slm-lab --version`: the package's. */
@@ -23,7 +23,7 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
   const [first, ...rest] = argv;
   if (first === undefined) throw new CliUsageError("missing command.");
   if (first === "--help" || first === "-h") {
-    context.stdout(formatGlobalHelp(cliCommands, cliVersion));
+    context.stdout(formatGlobalHelp(await loadCliCommands(), cliVersion));
     return ExitCode.ok;
   }
   if (first === "--version" || first === "-V") {
@@ -36,16 +36,16 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     const [topic, ...extra] = rest;
     if (extra.length > 0) throw new CliUsageError("'help' takes at most one command name.");
     if (topic === undefined) {
-      context.stdout(formatGlobalHelp(cliCommands, cliVersion));
+      context.stdout(formatGlobalHelp(await loadCliCommands(), cliVersion));
       return ExitCode.ok;
     }
-    const command = findCommand(topic);
+    const command = await findCommand(topic);
     if (command === undefined) throw new CliUsageError(`unknown command '${topic}'.`);
     context.stdout(formatCommandHelp(command));
     return ExitCode.ok;
   }
 
-  const command = findCommand(first);
+  const command = await findCommand(first);
   if (command === undefined) throw new CliUsageError(`unknown command '${first}'.`);
   const args = parseArguments(rest, [...command.options, helpOption], `slm-lab help ${command.name}`);
   if (args.flag(helpOption.name)) {

@@ -19,7 +19,7 @@ export const quantizeCommand: CliCommand = {
     "llama-quantize of the same llama.cpp writes. The output is written to a temporary name and renamed when complete;",
     "a sidecar <out.gguf>.slm-lab.json records the parent model, the type and the llama.cpp version.",
     "Checks before starting: the input is a readable GGUF that is not already quantized (unless --allow-requantize),",
-    "the type needs no importance matrix, and there is enough free disk for the output (sized by a dry run).",
+    "the type needs no importance matrix, and there is enough free disk for the output (a dry run sizes it when space is short).",
     "",
     `TYPE is a type name (case-insensitive): ${quantizationTypes.map((type) => type.name).join(", ")};`,
     `or a preset: ${quantizationPresets.map((preset) => `${preset.id} = ${preset.type}`).join(", ")}.`,
@@ -67,6 +67,8 @@ export const quantizeCommand: CliCommand = {
       ...optional("tokenEmbeddingType", args.value("token-embedding-type")),
       ...optional("imatrix", args.value("imatrix")),
       signal: context.signal,
+      // Its own process: no child process to start (the extension host always uses one).
+      ...(context.ownsProcess === true ? { process: "this-process" as const } : {}),
       ...(showProgress ? { onProgress: (progress: QuantizeProgress) => { context.stderr(`\r\x1b[2K${formatProgress(progress)}`); } } : {}),
     });
     if (showProgress) context.stderr("\r\x1b[2K");

@@ -3,7 +3,7 @@
  * The struct below mirrors `struct llama_model_quantize_params` of the bundled llama.cpp's `include/llama.h`
  * (tag v0.5.0, commit de3ff815); the layout is checked against the library when it is loaded, so that a
  * node-llama-cpp upgrade that changes it fails with a clear error instead of corrupting memory.
- * Only loaded in the quantize child process (quantizeWorker.ts): the native call blocks and cannot be interrupted.
+ * Loaded by quantizeJob.ts: in the quantize child process (quantizeWorker.ts), or in the `slm-lab` CLI's own process.
  */
 import { createRequire } from "node:module";
 import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
@@ -191,7 +191,10 @@ export function checkDefaultParams(defaults: Readonly<Record<string, unknown>>, 
 
 let loaded: LibllamaQuantize | undefined;
 
-/** Loads libllama once per process, calls `llama_backend_init()`, and checks the struct layout and defaults. */
+/**
+ * Loads libllama once per process, initializes it as `llama_backend_init()` does minus the backend scan (see below),
+ * and checks the struct layout and defaults.
+ */
 export function loadLibllamaQuantize(): LibllamaQuantize {
   if (loaded !== undefined) return loaded;
   checkParamsLayout();
@@ -206,17 +209,25 @@ export function loadLibllamaQuantize(): LibllamaQuantize {
   const llamaVersion = String(version());
   // The version is checked before the struct-returning call: with another llama.cpp, the probe still has room.
   const defaultsFunction = lib.func("llama_model_quantize_default_params", ParamsProbeType, []);
-  const backendInit = lib.func("void llama_backend_init(void)");
+  // llama_backend_init() (src/llama.cpp) is ggml_time_init() (ggml_init's first call does no more) and, in a
+  // GGML_BACKEND_DL build like node-llama-cpp's, ggml_backend_load_all(), which scans the executable's folder and
+  // the current folder for libggml-<backend>*.so plugins and loads them. Quantizing needs no backend (llama-quant.cpp
+  // uses ggml-base's ggml_quantize_chunk), the scan costs ~25 ms of every run, and loading libraries found in the
+  // user's current folder is not wanted: only ggml_time_init() is called (dlsym through libllama's dependencies).
+  const timeInit = lib.func("void ggml_time_init(void)");
   const logSet = lib.func("void llama_log_set(slm_ggml_log_callback *callback, void *user_data)");
   const quantizeFunction = lib.func("llama_model_quantize", "uint32_t", ["const char *", "const char *", koffi.pointer(ParamsType)]);
 
-  backendInit();
+  timeInit();
   const probe = defaultsFunction() as Record<string, unknown>;
   checkDefaultParams(probe, llamaVersion);
   const { spare: _spare, ...defaults } = probe;
   const defaultParams = defaults as unknown as QuantizeParams;
 
   let logListener: ((level: number, text: string) => void) | undefined;
+  // The log callback is global to the process: one call at a time, so that each call's lines go to its own listener
+  // (in one process, a cancelled call may still be running when the next one is asked for).
+  let previousCall: Promise<unknown> = Promise.resolve();
   // Registered once for the life of the process: llama.cpp keeps the pointer.
   const logCallback = koffi.register((level: number, text: string | null) => {
     if (text !== null) logListener?.(level, text);
@@ -230,15 +241,20 @@ export function loadLibllamaQuantize(): LibllamaQuantize {
     quantize(input, output, params, onLog) {
       const imatrix = params.imatrix === null ? null : [...params.imatrix, { name: null, data: null, size: 0 }];
       const kvOverrides = params.kv_overrides === null ? null : [...params.kv_overrides, { tag: 0, key: "", value: { val_i64: 0 } }];
-      logListener = onLog;
-      return new Promise<number>((resolve, reject) => {
-        quantizeFunction.async(input, output, { ...params, imatrix, kv_overrides: kvOverrides }, (error: unknown, result: unknown) => {
-          logListener = undefined;
-          if (error instanceof Error) reject(error);
-          else if (error !== null && error !== undefined) reject(new Error(`llama_model_quantize failed: ${JSON.stringify(error)}`));
-          else resolve(Number(result));
-        });
-      });
+      const call = previousCall.then(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            logListener = onLog;
+            quantizeFunction.async(input, output, { ...params, imatrix, kv_overrides: kvOverrides }, (error: unknown, result: unknown) => {
+              logListener = undefined;
+              if (error instanceof Error) reject(error);
+              else if (error !== null && error !== undefined) reject(new Error(`llama_model_quantize failed: ${JSON.stringify(error)}`));
+              else resolve(Number(result));
+            });
+          }),
+      );
+      previousCall = call.catch(() => undefined);
+      return call;
     },
   };
   return loaded;

@@ -2,15 +2,15 @@
  * Quantizes a GGUF model with llama.cpp's own `llama_model_quantize` (the libllama bundled with node-llama-cpp), so
  * the output is what `llama-quantize` of the same commit writes. Checks everything it can before starting (the input
  * is a readable, unquantized GGUF; the type needs no importance matrix; there is room for the output), then runs the
- * native call in a child process with per-tensor progress, writes to a temp name and renames it when complete.
+ * native call in a child process (or, for the CLI, in its own process: quantizeSession.ts) with per-tensor progress,
+ * writes to a temp name and renames it when complete.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { CancelledError, throwIfAborted, UserError } from "../errors";
+import { throwIfAborted, UserError } from "../errors";
 import { formatBytes } from "../format/humanUnits";
 import { ggmlTypeByName, ggmlTypeInfo } from "../gguf/ggmlTypes";
 import { readGgufFile } from "../gguf/ggufReader";
@@ -19,11 +19,11 @@ import { type GgufFile, type GgufMetadataEntry } from "../gguf/ggufTypes";
 import { sidecarPathFor } from "../store/modelSidecar";
 import { llamaCppSourceCommit, type LibllamaLocation } from "./libllamaLocation";
 import { importanceMatrixOverrides, readImportanceMatrix, type QuantizeKvOverride } from "./importanceMatrix";
-import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, TensorLineAssembler, type QuantizeTensorLine } from "./quantizeLogParser";
+import { type QuantizeTensorLine } from "./quantizeLogParser";
 import { findQuantizationType, quantizationTypes, type QuantizationType } from "./quantizationTypes";
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
-import { GGML_TYPE_COUNT, isQuantizeChildMessage, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
-import { workerScript } from "../workerScript";
+import { startQuantizeSession, type QuantizeProcess, type QuantizeRun, type QuantizeSession } from "./quantizeSession";
+import { GGML_TYPE_COUNT, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
 
 /** Where a quantization is. */
 export interface QuantizeProgress {
@@ -59,6 +59,12 @@ export interface QuantizeOptions {
   readonly imatrix?: string;
   /** Only predict the output size (llama.cpp's dry_run); writes nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Where llama.cpp runs (quantizeSession.ts): "child-process" (the default; what the extension host must use), or
+   * "this-process" for a process that is the quantization's own, like the `slm-lab` CLI. There a cancel rejects at
+   * once with CancelledError and leaves no file, but the native call goes on, so the process must end right after.
+   */
+  readonly process?: QuantizeProcess;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: QuantizeProgress) => void;
 }
@@ -126,8 +132,8 @@ export async function quantizeModel(input: string, output: string, options: Quan
   const inputPath = path.resolve(input);
   const outputPath = path.resolve(output);
 
-  // One child for the dry run and the real run, started now so that it loads libllama while the header is read.
-  const session = new QuantizeChildSession(signal);
+  // One session for the dry run and the real run, started now so that it loads libllama while the header is read.
+  const session = startQuantizeSession(options.process ?? "child-process", signal);
   try {
     // The reader's error (not a GGUF, truncated, …) comes before any other work.
     const file = await readGgufFile(inputPath, { maxArrayValues: 64, ...(signal === undefined ? {} : { signal }) });
@@ -158,7 +164,7 @@ export async function quantizeModel(input: string, output: string, options: Quan
 }
 
 async function quantizeInSession(
-  session: QuantizeChildSession,
+  session: QuantizeSession,
   file: GgufFile<GgufMetadataEntry>,
   job: Omit<QuantizeJobMessage, "output" | "dryRun">,
   type: QuantizationType,
@@ -197,10 +203,16 @@ async function quantizeInSession(
     await checkFreeSpace(outputPath, predictedSize);
   }
 
-  const temp = `${outputPath}.tmp-${randomBytes(6).toString("hex")}`;
+  // llama.cpp writes into a folder of our own next to the output: when a cancelled native call cannot be stopped
+  // (this-process), removing the folder also removes a temp file it creates after the cancel, or makes that creation
+  // fail (fs.rm retries a folder that is not empty yet). The folder is hidden and neither name looks like a model
+  // (ggufFileDiscovery.ts), so the model list never shows the half-written file.
+  const tempDir = path.join(path.dirname(outputPath), `.${path.basename(outputPath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const temp = path.join(tempDir, "quantized.gguf.tmp");
   const sidecarPath = sidecarPathFor(outputPath);
   const sidecarTemp = `${sidecarPath}.tmp-${randomBytes(6).toString("hex")}`;
   try {
+    await mkdir(tempDir);
     const tensorBytes = new Map<string, number>(file.tensors.map((tensor) => [tensor.name, tensor.byteLength]));
     const totalBytes = file.tensors.reduce((sum, tensor) => sum + tensor.byteLength, 0);
     let doneBytes = 0;
@@ -246,7 +258,7 @@ async function quantizeInSession(
     await rename(sidecarTemp, sidecarPath);
     return { ...base, output: outputPath, outputSize, tensors: run.tensors, sidecarPath, durationMs };
   } finally {
-    await rm(temp, { force: true });
+    await rm(tempDir, { recursive: true, force: true, maxRetries: 5 });
     await rm(sidecarTemp, { force: true });
   }
 }
@@ -343,128 +355,8 @@ function buildInfo(location: LibllamaLocation, version: string): LlamaCppBuildIn
   return { version, release: location.llamaCppRelease, commit: llamaCppSourceCommit(location), binariesPackageVersion: location.binariesPackageVersion };
 }
 
-interface ChildRun {
-  readonly returnCode: number;
-  readonly tensors: readonly QuantizeTensorLine[];
-  readonly imatrixRequired: boolean;
-  /** llama.cpp's own reason for a failure, from its log. */
-  readonly failure: string | undefined;
-  readonly location: LibllamaLocation;
-  readonly llamaVersion: string;
-}
-
-function quantizeFailedError(run: ChildRun): UserError {
+function quantizeFailedError(run: QuantizeRun): UserError {
   return new UserError(`llama.cpp could not quantize the model: ${run.failure ?? `llama_model_quantize returned ${run.returnCode}`}.`, {
     action: "Check that the model loads in llama.cpp; see the log with SLM_LAB_DEBUG=1.",
   });
-}
-
-/**
- * A forked child that runs `llama_model_quantize` calls one after the other (the dry run, then the real one, without
- * loading the library twice). A child process rather than a worker_thread because the native call blocks and cannot
- * be interrupted: terminating a worker_thread only stops its JavaScript once the call returns, while the native code
- * would go on burning CPU and writing the temp file; SIGKILL stops a child at once, and the caller then removes what
- * it wrote. Cancellation therefore kills the child and the pending run rejects with CancelledError.
- */
-class QuantizeChildSession {
-  private readonly child: ChildProcess;
-  private stderrTail = "";
-  private location: LibllamaLocation | undefined;
-  private llamaVersion = "";
-  /** Why the child exited, once it has. */
-  private exitReason: Error | undefined;
-  private pending: { readonly onMessage: (message: unknown) => void; readonly onExit: (reason: Error) => void } | undefined;
-
-  constructor(private readonly signal: AbortSignal | undefined) {
-    throwIfAborted(signal);
-    const { script, execArgv } = workerScript("quantizeWorker", __dirname, "quantize worker");
-    this.child = fork(script, [], {
-      execArgv: [...execArgv],
-      // In VS Code's extension host process.execPath is Electron: make it behave as Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
-    });
-    this.child.on("message", (message: unknown) => this.pending?.onMessage(message));
-    this.child.on("error", (error) => this.pending?.onExit(new UserError(`Cannot start the quantize worker: ${error.message}`, { inner: error })));
-    this.child.on("exit", (code, exitSignal) => {
-      const detail = this.stderrTail.trim().split("\n").slice(-3).join(" ");
-      this.exitReason =
-        this.signal?.aborted === true
-          ? new CancelledError()
-          : new UserError(`llama.cpp stopped while quantizing (${exitSignal ?? `exit code ${code ?? "?"}`})${detail === "" ? "" : `: ${detail}`}.`, {
-              action: "The model may be corrupt or use an architecture this llama.cpp does not support.",
-            });
-      this.pending?.onExit(this.exitReason);
-    });
-    signal?.addEventListener("abort", this.onAbort, { once: true });
-  }
-
-  private readonly onAbort = (): void => {
-    // The pending run rejects with CancelledError on the exit, so the caller's clean-up does not race the dying
-    // process's writes.
-    this.child.kill("SIGKILL");
-  };
-
-  /** Runs one job; per-tensor lines go to `onTensor` as llama.cpp finishes each tensor. */
-  run(job: QuantizeJobMessage, onTensor: ((tensor: QuantizeTensorLine) => void) | undefined): Promise<ChildRun> {
-    throwIfAborted(this.signal);
-    if (this.exitReason !== undefined) return Promise.reject(this.exitReason);
-    return new Promise<ChildRun>((resolve, reject) => {
-      const tensors: QuantizeTensorLine[] = [];
-      const assembler = new TensorLineAssembler();
-      let imatrixRequired = false;
-      let failure: string | undefined;
-      const settle = (outcome: () => void): void => {
-        this.pending = undefined;
-        outcome();
-      };
-      this.pending = {
-        onExit: (reason) => { settle(() => { reject(reason); }); },
-        onMessage: (message) => {
-          if (!isQuantizeChildMessage(message) || this.signal?.aborted === true) return;
-          switch (message.type) {
-            case "ready":
-              this.location = message.location;
-              this.llamaVersion = message.llamaVersion;
-              break;
-            case "line": {
-              const line = assembler.push(message.line);
-              const tensor = line === undefined ? undefined : parseTensorLine(line);
-              if (tensor !== undefined) {
-                tensors.push(tensor);
-                onTensor?.(tensor);
-              }
-              if (isImatrixRequiredWarning(message.line)) imatrixRequired = true;
-              failure = parseFailureLine(message.line) ?? failure;
-              if (process.env["SLM_LAB_DEBUG"] === "1") process.stderr.write(`llama.cpp: ${message.line}\n`);
-              break;
-            }
-            case "done": {
-              const location = this.location;
-              if (location === undefined) {
-                settle(() => { reject(new Error("the quantize worker finished without saying which library it loaded")); });
-                break;
-              }
-              const { llamaVersion } = this;
-              settle(() => { resolve({ returnCode: message.returnCode, tensors, imatrixRequired, failure, location, llamaVersion }); });
-              break;
-            }
-            case "failed":
-              settle(() => { reject(new UserError(message.message, message.action === undefined ? {} : { action: message.action })); });
-              break;
-          }
-        },
-      };
-      this.child.send(job);
-    });
-  }
-
-  /** Ends the child (at once: it holds nothing worth waiting for between jobs). */
-  dispose(): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
-    if (this.exitReason === undefined) this.child.kill("SIGKILL");
-  }
 }
