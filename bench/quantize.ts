@@ -11,10 +11,14 @@
  * 3. For the timing types, quantizes the timing model with both, alternating, `--reps` times each, with the same
  *    threads, and prints wall time ours ÷ theirs. Both are timed as a user runs them: a whole process
  *    (`node bin/slm-lab.cjs quantize …`, which quantizes in its own process with all its checks — a dry run only
- *    when the disk might be too small for the output — vs `llama-quantize …`).
+ *    when the disk might be too small for the output — vs `llama-quantize …`). Each run follows `sync`; medians.
+ *    By default (`--reference-libs bundled`) the timed llama-quantize runs on the libllama/libggml bundled with
+ *    node-llama-cpp (LD_LIBRARY_PATH, bench/llamaCppTools.ts), the very library SLM Lab calls: the ratio then measures
+ *    SLM Lab's own cost, not two compilers' codegen of the same quantizers (`built` times its own build).
  *
  *   npx tsx bench/quantize.ts [--threads 2] [--reps 3] [--identity-models tiny-llama-spm,tiny-qwen2-coder]
  *       [--timing-model qwen2.5-coder-0.5b-shape] [--timing-types Q8_0,Q4_0,Q4_K_M] [--types Q4_0,…] [--dir DIR]
+ *       [--reference-libs bundled|built]
  */
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -28,7 +32,7 @@ import { writeImportanceMatrixFixture } from "../test/fixtures/importanceMatrixF
 import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
 import { repositoryRoot } from "../test/fixtures/llamaCppSource";
-import { buildLlamaCppTool } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries } from "./llamaCppTools";
 
 const execFileAsync = promisify(execFile);
 
@@ -43,6 +47,8 @@ interface Args {
   readonly timingTypes: readonly string[];
   readonly types: readonly string[] | undefined;
   readonly dir: string;
+  /** Time llama-quantize on node-llama-cpp's bundled libllama/libggml (the library SLM Lab calls) or on its own build. */
+  readonly referenceLibraries: "bundled" | "built";
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -65,7 +71,13 @@ function parseArgs(argv: readonly string[]): Args {
     timingTypes: list("timing-types", "Q8_0,Q4_0,Q4_K_M"),
     types: types === undefined ? undefined : types.split(","),
     dir: values.get("dir") ?? path.join(os.tmpdir(), "slm-lab-bench-quantize"),
+    referenceLibraries: referenceLibraries(values.get("reference-libs") ?? "bundled"),
   };
+}
+
+function referenceLibraries(value: string): "bundled" | "built" {
+  if (value !== "bundled" && value !== "built") throw new Error("--reference-libs must be bundled or built");
+  return value;
 }
 
 /** Builds llama-quantize from the bundled source once (bench/llamaCppTools.ts); returns its path. */
@@ -91,16 +103,19 @@ async function runOurs(input: string, output: string, type: string, threads: num
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-async function runTheirs(binary: string, input: string, output: string, type: string, threads: number, imatrix?: string): Promise<number> {
+async function runTheirs(binary: string, input: string, output: string, type: string, threads: number, imatrix?: string, libraries?: BundledLibraries): Promise<number> {
   const started = process.hrtime.bigint();
-  await execFileAsync(binary, [...(imatrix === undefined ? [] : ["--imatrix", imatrix]), input, output, type, String(threads)], { maxBuffer: 64 * 1024 * 1024 });
+  await execFileAsync(binary, [...(imatrix === undefined ? [] : ["--imatrix", imatrix]), input, output, type, String(threads)], {
+    maxBuffer: 64 * 1024 * 1024,
+    ...(libraries === undefined ? {} : { cwd: libraries.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: libraries.libraryPath } }),
+  });
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-function meanStd(values: readonly number[]): { mean: number; std: number } {
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1) : 0;
-  return { mean, std: Math.sqrt(variance) };
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -155,23 +170,30 @@ async function main(): Promise<void> {
   }
 
   const input = await modelPath(args.timingModel);
-  console.log(`\n# wall time: ${args.timingModel}, ${args.threads} threads, ${args.reps} runs each (alternating), whole processes`);
-  console.log("| type | ours (s) | llama-quantize (s) | ours ÷ theirs |");
-  console.log("|---|---:|---:|---:|");
+  const libraries = args.referenceLibraries === "bundled" ? await bundledLibraries(binary, path.join(args.dir, "bundled-libs"), ["libllama-quantize-impl.so"]) : undefined;
+  console.log(
+    `\n# wall time: ${args.timingModel}, ${args.threads} threads, ${args.reps} runs each (alternating, each after \`sync\`), whole processes; ` +
+      `llama-quantize on ${libraries === undefined ? "its own build of the libraries" : "the libllama/libggml bundled with node-llama-cpp (the ones SLM Lab calls)"}; medians`,
+  );
+  console.log("| type | ours (s) | llama-quantize (s) | ours ÷ theirs | runs: ours / theirs (s) |");
+  console.log("|---|---:|---:|---:|---|");
   for (const type of args.timingTypes) {
     const ours: number[] = [];
     const theirs: number[] = [];
     const out = path.join(args.dir, `timing-${type}.gguf`);
     for (let rep = 0; rep < args.reps; rep++) {
+      await execFileAsync("sync");
       ours.push(await runOurs(input, out, type, args.threads));
       await rm(out, { force: true });
       await rm(`${out}.slm-lab.json`, { force: true });
-      theirs.push(await runTheirs(binary, input, out, type, args.threads));
+      await execFileAsync("sync");
+      theirs.push(await runTheirs(binary, input, out, type, args.threads, undefined, libraries));
       await rm(out, { force: true });
     }
-    const a = meanStd(ours);
-    const b = meanStd(theirs);
-    console.log(`| ${type} | ${(a.mean / 1000).toFixed(2)} ± ${(a.std / 1000).toFixed(2)} | ${(b.mean / 1000).toFixed(2)} ± ${(b.std / 1000).toFixed(2)} | ${(a.mean / b.mean).toFixed(3)} |`);
+    const a = median(ours);
+    const b = median(theirs);
+    const runs = (values: readonly number[]): string => values.map((value) => (value / 1000).toFixed(2)).join(" ");
+    console.log(`| ${type} | ${(a / 1000).toFixed(2)} | ${(b / 1000).toFixed(2)} | ${(a / b).toFixed(3)} | ${runs(ours)} / ${runs(theirs)} |`);
   }
   await rm(args.dir, { recursive: true, force: true });
   if (mismatches > 0) {
