@@ -3,10 +3,10 @@
  * TypeScript source under tsx in tests), sends jobs one at a time, relays progress, and kills the child on abort, so a
  * cancel stops llama.cpp at once and the pending job rejects with CancelledError.
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { CancelledError, throwIfAborted, UserError } from "../errors";
+import { throwIfAborted, UserError } from "../errors";
 import { type LibllamaLocation } from "../quantize/libllamaLocation";
 import { isBenchChildMessage, type BenchJobMessage, type BenchJobProgress, type BenchJobResult } from "./benchWorkerProtocol";
+import { WorkerChildProcess } from "../workerChildProcess";
 import { workerScript } from "../workerScript";
 
 export interface BenchChildRun {
@@ -17,8 +17,7 @@ export interface BenchChildRun {
 
 /** One forked bench child; dispose() kills it. */
 export class BenchChildSession {
-  private readonly child: ChildProcess;
-  private stderrTail = "";
+  private readonly child: WorkerChildProcess;
   private location: LibllamaLocation | undefined;
   private llamaVersion = "";
   private exitReason: Error | undefined;
@@ -26,34 +25,23 @@ export class BenchChildSession {
 
   constructor(private readonly signal: AbortSignal | undefined) {
     throwIfAborted(signal);
-    const { script, execArgv } = workerScript("benchWorker", __dirname, "bench worker");
-    this.child = fork(script, [], {
-      execArgv: [...execArgv],
-      // In VS Code's extension host process.execPath is Electron: make it behave as Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    this.child = new WorkerChildProcess({
+      script: workerScript("benchWorker", __dirname, "bench worker"),
+      description: "bench worker",
+      signal,
+      onMessage: (message) => this.pending?.onMessage(message),
+      onExit: (reason) => {
+        this.exitReason = reason;
+        this.pending?.onExit(reason);
+      },
+      exitError: (how, detail) =>
+        new UserError(`llama.cpp stopped while benchmarking (${how})${detail === "" ? "" : `: ${detail}`}.`, {
+          action: "The model may be corrupt, use an architecture this llama.cpp does not support, or not fit in memory.",
+        }),
+      // llama.cpp's perplexity progress dots.
+      ignoreStderrLine: (line) => /^\.+$/.test(line),
     });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
-    });
-    this.child.on("message", (message: unknown) => this.pending?.onMessage(message));
-    this.child.on("error", (error) => this.pending?.onExit(new UserError(`Cannot start the bench worker: ${error.message}`, { inner: error })));
-    this.child.on("exit", (code, exitSignal) => {
-      const detail = this.stderrTail.trim().split("\n").filter((line) => !/^\.+$/.test(line)).slice(-3).join(" ");
-      this.exitReason =
-        this.signal?.aborted === true
-          ? new CancelledError()
-          : new UserError(`llama.cpp stopped while benchmarking (${exitSignal ?? `exit code ${code ?? "?"}`})${detail === "" ? "" : `: ${detail}`}.`, {
-              action: "The model may be corrupt, use an architecture this llama.cpp does not support, or not fit in memory.",
-            });
-      this.pending?.onExit(this.exitReason);
-    });
-    signal?.addEventListener("abort", this.onAbort, { once: true });
   }
-
-  private readonly onAbort = (): void => {
-    this.child.kill("SIGKILL");
-  };
 
   /** Runs one job; progress goes to `onProgress` as the child reports it. */
   run(job: BenchJobMessage, onProgress: (progress: BenchJobProgress) => void): Promise<BenchChildRun> {
@@ -98,7 +86,6 @@ export class BenchChildSession {
 
   /** Ends the child (at once: it holds nothing worth waiting for between jobs). */
   dispose(): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
-    if (this.exitReason === undefined) this.child.kill("SIGKILL");
+    this.child.dispose();
   }
 }

@@ -12,12 +12,12 @@
  *   Cancelling rejects the pending run at once, but the native call goes on until the process ends, so the caller
  *   writes the output inside a folder of its own that it removes, and the process must end soon after.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { CancelledError, throwIfAborted, UserError } from "../errors";
 import { type LibllamaLocation } from "./libllamaLocation";
 import type * as QuantizeJobModule from "./quantizeJob";
 import { isImatrixRequiredWarning, parseFailureLine, parseTensorLine, TensorLineAssembler, type QuantizeTensorLine } from "./quantizeLogParser";
 import { isQuantizeChildMessage, type QuantizeChildMessage, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
+import { WorkerChildProcess } from "../workerChildProcess";
 import { workerScript } from "../workerScript";
 
 /** Where the native quantization runs (see the top of this file). */
@@ -129,52 +129,31 @@ abstract class BaseSession implements QuantizeSession {
 
 /** Jobs in a forked child (dist/workers/quantizeWorker.js); cancelling kills it. */
 class ChildProcessSession extends BaseSession {
-  private readonly child: ChildProcess;
-  private stderrTail = "";
-  private exited = false;
+  private readonly child: WorkerChildProcess;
 
   constructor(signal: AbortSignal | undefined) {
     super(signal);
-    const { script, execArgv } = workerScript("quantizeWorker", __dirname, "quantize worker");
-    this.child = fork(script, [], {
-      execArgv: [...execArgv],
-      // In VS Code's extension host process.execPath is Electron: make it behave as Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    this.child = new WorkerChildProcess({
+      script: workerScript("quantizeWorker", __dirname, "quantize worker"),
+      description: "quantize worker",
+      signal,
+      onMessage: (message) => {
+        if (isQuantizeChildMessage(message)) this.deliver(message);
+      },
+      onExit: (reason) => { this.stop(reason); },
+      exitError: (how, detail) =>
+        new UserError(`llama.cpp stopped while quantizing (${how})${detail === "" ? "" : `: ${detail}`}.`, {
+          action: "The model may be corrupt or use an architecture this llama.cpp does not support.",
+        }),
     });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
-    });
-    this.child.on("message", (message: unknown) => {
-      if (isQuantizeChildMessage(message)) this.deliver(message);
-    });
-    this.child.on("error", (error) => { this.stop(new UserError(`Cannot start the quantize worker: ${error.message}`, { inner: error })); });
-    this.child.on("exit", (code, exitSignal) => {
-      const detail = this.stderrTail.trim().split("\n").slice(-3).join(" ");
-      this.exited = true;
-      this.stop(
-        this.signal?.aborted === true
-          ? new CancelledError()
-          : new UserError(`llama.cpp stopped while quantizing (${exitSignal ?? `exit code ${code ?? "?"}`})${detail === "" ? "" : `: ${detail}`}.`, {
-              action: "The model may be corrupt or use an architecture this llama.cpp does not support.",
-            }),
-      );
-    });
-    signal?.addEventListener("abort", this.onAbort, { once: true });
   }
-
-  private readonly onAbort = (): void => {
-    // The pending run rejects with CancelledError on the exit.
-    this.child.kill("SIGKILL");
-  };
 
   protected start(job: QuantizeJobMessage): void {
     this.child.send(job);
   }
 
   dispose(): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
-    if (!this.exited) this.child.kill("SIGKILL");
+    this.child.dispose();
   }
 }
 
