@@ -8,9 +8,8 @@ import type { SlmLabApi } from "../../../src/extension";
 import { benchHistoryPath, readBenchHistory } from "../../../src/core/bench/benchHistory";
 import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
 import type { BenchmarkOutcome } from "../../../src/vscode/benchmarkCommand";
+import { activateSlmLab } from "./slmLabApi";
 import { extensionHostTest, recordMeasurement } from "./harness";
-
-const EXTENSION_ID = "slm-lab.slm-lab";
 
 const TEXT = [
   "The lighthouse stood on a narrow spit of rock at the mouth of the harbour, and for forty years the same family had kept it.",
@@ -22,12 +21,6 @@ const TEXT = [
   "}",
   "In early spring the garden is mostly bare earth and promise; by midsummer the same ground is crowded with beans and squash.",
 ].join("\n");
-
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
 
 async function fixtureNode(slm: SlmLabApi): Promise<MyModelsModelNode> {
   await slm.refreshModels();
@@ -42,7 +35,7 @@ async function fixtureNode(slm: SlmLabApi): Promise<MyModelsModelNode> {
 }
 
 extensionHostTest("Benchmark Model measures the fixture (speed and perplexity) and appends the record to the bench history", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const node = await fixtureNode(slm);
   const historyFile = benchHistoryPath(slm.modelLocations().modelsDirectory);
   const before = (await readBenchHistory(historyFile)).length;
@@ -72,7 +65,7 @@ extensionHostTest("Benchmark Model measures the fixture (speed and perplexity) a
 }, { timeoutMs: 120_000 });
 
 extensionHostTest("Benchmark Model cancelled through its signal reports 'cancelled' and appends nothing", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const node = await fixtureNode(slm);
   const historyFile = benchHistoryPath(slm.modelLocations().modelsDirectory);
   const before = (await readBenchHistory(historyFile)).length;

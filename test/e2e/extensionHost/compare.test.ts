@@ -7,19 +7,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
-import type { SlmLabApi } from "../../../src/extension";
 import { CSV_COLUMNS } from "../../../src/core/bench/benchExport";
 import { sidecarPathFor } from "../../../src/core/store/modelSidecar";
 import type { ComparePanel } from "../../../src/vscode/compare/comparePanel";
 import type { QuantizeVariantOutcome } from "../../../src/vscode/quantizeCommand";
+import { activateSlmLab } from "./slmLabApi";
 import { extensionHostTest } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
-
 async function fixturePath(): Promise<string> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  const slm = await extension.activate();
+  const slm = await activateSlmLab();
   const scan = await slm.refreshModels();
   const model = scan.models.find((candidate) => candidate.label.startsWith("tiny-qwen2-coder") && candidate.summary?.fileType === "F16");
   assert.ok(model, "the F16 fixture model is not in My Models");

@@ -11,17 +11,11 @@ import path from "node:path";
 import * as vscode from "vscode";
 import type { SlmLabApi } from "../../../src/extension";
 import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
+import { activateSlmLab } from "./slmLabApi";
 import { extensionHostTest, recordMeasurement } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
 /** Settings this file changes; each test puts them back. */
 const TOUCHED = ["completion.enabled", "completion.model", "completion.engine", "completion.endpoint", "completion.maxTokens", "completion.debounceMs"] as const;
-
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
 
 /** The test writes user settings directly (as a person would in settings.json); the extension reads them its own way. */
 async function setSetting(key: (typeof TOUCHED)[number], value: unknown): Promise<void> {
@@ -51,7 +45,7 @@ async function sampleDocument(): Promise<{ document: vscode.TextDocument; positi
 }
 
 extensionHostTest("completions on without a model: the status bar says so, nothing is asked", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   try {
     await setSetting("completion.enabled", true);
     await setSetting("completion.model", "");
@@ -68,7 +62,7 @@ extensionHostTest("completions on without a model: the status bar says so, nothi
 });
 
 extensionHostTest("Select Completion Model picks the fixture model and the real local engine answers", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const model = await fixtureModelPath(slm);
   try {
     await setSetting("completion.maxTokens", 4);
@@ -103,7 +97,7 @@ extensionHostTest("Select Completion Model picks the fixture model and the real 
 }, { timeoutMs: 90_000 });
 
 extensionHostTest("cancelling the CancellationToken ends a request as cancelled, and the engine still answers afterwards", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const model = await fixtureModelPath(slm);
   try {
     await setSetting("completion.maxTokens", 256);
@@ -125,7 +119,7 @@ extensionHostTest("cancelling the CancellationToken ends a request as cancelled,
 }, { timeoutMs: 90_000 });
 
 extensionHostTest("a corrupt model: a clear error in the status bar, and the provider stays off for it", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const folder = await mkdtemp(path.join(os.tmpdir(), "slm-lab-corrupt-"));
   const corrupt = path.join(folder, "corrupt-coder.gguf");
   await writeFile(corrupt, Buffer.from("GGUF this is not really a model at all"));
@@ -153,7 +147,7 @@ async function listen(server: Server): Promise<string> {
 }
 
 extensionHostTest("a remote endpoint that is down, or answers garbage: no exception, the status bar shows it", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   // A port that was just free: nothing listens there.
   const probe = createServer();
   const downUrl = await listen(probe);
@@ -186,7 +180,7 @@ extensionHostTest("a remote endpoint that is down, or answers garbage: no except
 });
 
 extensionHostTest("Is This Quant Good Enough: the fixture model completes held-out lines, scored, and the history gets the scores", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const model = await fixtureModelPath(slm);
   const folder = await mkdtemp(path.join(os.tmpdir(), "slm-lab-quality-"));
   const source = path.join(folder, "math.ts");

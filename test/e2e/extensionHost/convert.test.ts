@@ -6,29 +6,13 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
-import type { SlmLabApi } from "../../../src/extension";
 import type { ConvertCommandOutcome } from "../../../src/vscode/convertCommand";
-import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
 import { ensureHfCheckpoint } from "../../fixtures/hfCheckpoints";
+import { activateSlmLab, myModelsNodes } from "./slmLabApi";
 import { extensionHostTest } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
-
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
-
-async function modelNodes(slm: SlmLabApi): Promise<MyModelsModelNode[]> {
-  const roots = await slm.myModels.getChildren();
-  const group = roots.find((node) => node.kind === "group" && node.source === "models-folder");
-  if (group === undefined) return [];
-  return (await slm.myModels.getChildren(group)).filter((node: MyModelsNode): node is MyModelsModelNode => node.kind === "model");
-}
-
 extensionHostTest("Convert to GGUF converts the tiny-qwen2 checkpoint into the models folder, and My Models lists it", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const checkpoint = await ensureHfCheckpoint("tiny-qwen2");
   const outcome = await vscode.commands.executeCommand<ConvertCommandOutcome | undefined>("slmLab.convertToGguf", checkpoint, { outType: "q8_0", ifExists: "overwrite", noFollowUp: true });
   assert.equal(outcome?.status, "done", JSON.stringify(outcome));
@@ -38,7 +22,7 @@ extensionHostTest("Convert to GGUF converts the tiny-qwen2 checkpoint into the m
     assert.equal(path.basename(output), `${path.basename(checkpoint)}-Q8_0.gguf`);
     assert.equal(outcome.result?.architecture, "qwen2");
     // The command refreshed My Models before returning.
-    const listed = (await modelNodes(slm)).find((candidate) => candidate.model.path === output);
+    const listed = (await myModelsNodes(slm)).find((candidate) => candidate.model.path === output);
     assert.ok(listed, "the converted model is in My Models");
     const summary = listed.model.summary;
     assert.ok(summary, "My Models read the converted file");

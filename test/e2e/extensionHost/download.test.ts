@@ -10,24 +10,17 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
-import type { SlmLabApi } from "../../../src/extension";
 import type { CatalogEntryNode, CatalogGroupNode } from "../../../src/vscode/catalogTree";
 import type { DownloadModelOutcome } from "../../../src/vscode/downloadCommand";
 import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
 import { fixtureHubRepoSources, startLocalHub } from "../../fixtures/localHub";
+import { activateSlmLab } from "./slmLabApi";
 import { extensionHostTest } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
 const TOKEN = "hf_e2eDownloadTestToken";
 
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
-
 extensionHostTest("the Catalog view groups the curated models Micro / Small / Medium, with descriptions and a download action", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const groups = (await slm.catalog.getChildren()) as CatalogGroupNode[];
   assert.deepEqual(groups.map((group) => slm.catalog.getTreeItem(group).label), ["Micro", "Small", "Medium"]);
   assert.deepEqual(groups.map((group) => String(slm.catalog.getTreeItem(group).description).split(" · ")[0]), ["0.1–1.4B", "1.5–13.9B", "14–30B"]);
@@ -60,7 +53,7 @@ extensionHostTest("the Catalog view groups the curated models Micro / Small / Me
 });
 
 extensionHostTest("Download Model fetches a GGUF from the hub endpoint into the HF cache, verified, and My Models lists it", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const scan = await slm.refreshModels();
   const fixture = scan.models.find((model) => model.error === undefined && model.summary !== undefined);
   assert.ok(fixture, "a fixture model is in the models folder");

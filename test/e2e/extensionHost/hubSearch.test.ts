@@ -8,23 +8,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
-import type { SlmLabApi } from "../../../src/extension";
 import type { HubModelDetails } from "../../../src/core/hub/hubModelDetails";
 import type { CatalogViewNode, HubMessageNode, HubResultNode } from "../../../src/vscode/hubSearchTree";
 import type { MyModelsModelNode } from "../../../src/vscode/myModelsTree";
 import { SEARCH_FIXTURE_ORG, searchFixtureHubRepoSources, startLocalHub } from "../../fixtures/localHub";
+import { activateSlmLab } from "./slmLabApi";
 import { extensionHostTest } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
-
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
-
 extensionHostTest("Hub search fills the Catalog view with filters and paging; details, comparison and Ollama discovery work", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const scan = await slm.refreshModels();
   const fixture = scan.models.find((model) => model.error === undefined && model.summary !== undefined);
   assert.ok(fixture, "a fixture model is in the models folder");

@@ -7,33 +7,17 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
-import type { SlmLabApi } from "../../../src/extension";
 import { GgmlType } from "../../../src/core/gguf/ggmlTypes";
 import type { GgufValue } from "../../../src/core/gguf/ggufTypes";
 import { encodeGguf } from "../../../src/core/gguf/ggufWriter";
 import type { DeleteModelOutcome } from "../../../src/vscode/modelCommands";
-import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
 import { UNAVAILABLE_COMMANDS } from "../../../src/vscode/unavailableCommands";
+import { activateSlmLab, myModelsNodes } from "./slmLabApi";
 import { extensionHostTest, recordMeasurement } from "./harness";
 
-const EXTENSION_ID = "slm-lab.slm-lab";
 const MODEL_INFO_VIEW_TYPE = "slmLab.modelInfo";
 
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
-
 /** The model nodes of one group ("models-folder" / "huggingface-cache") as the view would show them. */
-async function modelNodes(slm: SlmLabApi, source: "models-folder" | "huggingface-cache"): Promise<MyModelsModelNode[]> {
-  const roots = await slm.myModels.getChildren();
-  const group = roots.find((node) => node.kind === "group" && node.source === source);
-  if (group === undefined) return [];
-  const children = await slm.myModels.getChildren(group);
-  return children.filter((node: MyModelsNode): node is MyModelsModelNode => node.kind === "model");
-}
-
 function modelInfoTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all
     .flatMap((group) => group.tabs)
@@ -65,7 +49,7 @@ function tinyGguf(name: string): Uint8Array {
 }
 
 extensionHostTest("activation is logged and returns the API", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   assert.ok(slm.activationMs >= 0);
   recordMeasurement("SLM Lab activate()", slm.activationMs, "ms");
   assert.ok(slm.bundleLoadMs !== undefined, "dist/extension.js carries the load-time banner and footer");
@@ -74,12 +58,12 @@ extensionHostTest("activation is logged and returns the API", async () => {
 });
 
 extensionHostTest("My Models lists the fixture model from the models folder set in settings", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const configured = vscode.workspace.getConfiguration("slmLab").get<string>("modelsDirectory");
   assert.ok(configured !== undefined && configured !== "", "the e2e session sets slmLab.modelsDirectory");
   assert.equal(slm.modelLocations().modelsDirectory, path.resolve(configured));
   await slm.refreshModels();
-  const nodes = await modelNodes(slm, "models-folder");
+  const nodes = await myModelsNodes(slm, "models-folder");
   const fixture = nodes.find((node) => node.model.label.startsWith("tiny-qwen2-coder"));
   assert.ok(fixture, `fixture model not in the tree; it shows: ${nodes.map((node) => node.model.label).join(", ")}`);
   const item = slm.myModels.getTreeItem(fixture);
@@ -90,7 +74,7 @@ extensionHostTest("My Models lists the fixture model from the models folder set 
 });
 
 extensionHostTest("My Models follows a change of slmLab.modelsDirectory and picks up new files", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const configuration = vscode.workspace.getConfiguration("slmLab");
   const original = configuration.inspect<string>("modelsDirectory");
   const dir = await mkdtemp(path.join(os.tmpdir(), "slm-lab-ext-host-"));
@@ -98,7 +82,7 @@ extensionHostTest("My Models follows a change of slmLab.modelsDirectory and pick
   try {
     await configuration.update("modelsDirectory", dir, vscode.ConfigurationTarget.Global);
     await eventually("the new models folder to be used", () => Promise.resolve(slm.modelLocations().modelsDirectory === dir ? true : undefined));
-    await eventually("first.gguf in the tree", async () => ((await modelNodes(slm, "models-folder")).some((node) => node.model.label === "first.gguf") ? true : undefined));
+    await eventually("first.gguf in the tree", async () => ((await myModelsNodes(slm, "models-folder")).some((node) => node.model.label === "first.gguf") ? true : undefined));
 
     // A file that appears later is noticed by the file watcher: getChildren only returns the last scan, and nothing
     // here asks for a new one. VS Code's watcher takes a moment to start on a new folder and events before that are
@@ -107,7 +91,7 @@ extensionHostTest("My Models follows a change of slmLab.modelsDirectory and pick
     let written = 0;
     let lastWrite = 0;
     await eventually("the watcher to notice a new model file", async () => {
-      const nodes = await modelNodes(slm, "models-folder");
+      const nodes = await myModelsNodes(slm, "models-folder");
       if (nodes.some((node) => node.model.label.startsWith("second"))) return true;
       if (Date.now() - lastWrite > 3000) {
         written++;
@@ -116,7 +100,7 @@ extensionHostTest("My Models follows a change of slmLab.modelsDirectory and pick
       }
       return undefined;
     }, 30_000);
-    const second = (await modelNodes(slm, "models-folder")).find((node) => node.model.label === "second.gguf");
+    const second = (await myModelsNodes(slm, "models-folder")).find((node) => node.model.label === "second.gguf");
     assert.ok(second);
     assert.equal(second.model.repoId, "pub/repo");
     assert.equal(second.model.summary?.name, "second");
@@ -125,13 +109,13 @@ extensionHostTest("My Models follows a change of slmLab.modelsDirectory and pick
     await rm(dir, { recursive: true, force: true });
   }
   await eventually("the original models folder again", () => Promise.resolve(slm.modelLocations().modelsDirectory !== dir ? true : undefined));
-  await eventually("the fixture model in the tree again", async () => ((await modelNodes(slm, "models-folder")).some((node) => node.model.label.startsWith("tiny-qwen2-coder")) ? true : undefined));
+  await eventually("the fixture model in the tree again", async () => ((await myModelsNodes(slm, "models-folder")).some((node) => node.model.label.startsWith("tiny-qwen2-coder")) ? true : undefined));
 }, { timeoutMs: 60_000 });
 
 extensionHostTest("Show Model Info opens a webview panel for a tree item and for a file path", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   await closeModelInfoTabs();
-  const node = (await modelNodes(slm, "models-folder")).find((candidate) => candidate.model.label.startsWith("tiny-qwen2-coder"));
+  const node = (await myModelsNodes(slm, "models-folder")).find((candidate) => candidate.model.label.startsWith("tiny-qwen2-coder"));
   assert.ok(node, "the fixture model is not in the tree");
   const shown = await vscode.commands.executeCommand<boolean>("slmLab.showModelInfo", node);
   assert.equal(shown, true);
@@ -175,7 +159,7 @@ extensionHostTest("Delete refuses files outside the models folder and in the Hug
     assert.ok(existsSync(hubFile), "the HF cache file is still there");
 
     // A file of the models folder reached through ".." from inside it is still outside.
-    const slm = await api();
+    const slm = await activateSlmLab();
     const modelsDirectory = slm.modelLocations().modelsDirectory;
     const sneaky = `${modelsDirectory}${path.sep}${path.relative(modelsDirectory, outside)}`;
     assert.ok(sneaky.startsWith(modelsDirectory) && sneaky.includes(".."));

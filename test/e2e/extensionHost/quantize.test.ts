@@ -10,28 +10,14 @@ import type { SlmLabApi } from "../../../src/extension";
 import { readGgufSummary } from "../../../src/core/gguf/ggufModelSummary";
 import type { QuantizedModelSidecar } from "../../../src/core/quantize/quantizeModel";
 import { sidecarPathFor } from "../../../src/core/store/modelSidecar";
-import type { MyModelsModelNode, MyModelsNode } from "../../../src/vscode/myModelsTree";
+import type { MyModelsModelNode } from "../../../src/vscode/myModelsTree";
 import type { QuantizeVariantOutcome } from "../../../src/vscode/quantizeCommand";
+import { activateSlmLab, myModelsNodes } from "./slmLabApi";
 import { extensionHostTest } from "./harness";
-
-const EXTENSION_ID = "slm-lab.slm-lab";
-
-async function api(): Promise<SlmLabApi> {
-  const extension = vscode.extensions.getExtension<SlmLabApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not loaded`);
-  return extension.activate();
-}
-
-async function modelNodes(slm: SlmLabApi): Promise<MyModelsModelNode[]> {
-  const roots = await slm.myModels.getChildren();
-  const group = roots.find((node) => node.kind === "group" && node.source === "models-folder");
-  if (group === undefined) return [];
-  return (await slm.myModels.getChildren(group)).filter((node: MyModelsNode): node is MyModelsModelNode => node.kind === "model");
-}
 
 async function fixtureNode(slm: SlmLabApi): Promise<MyModelsModelNode> {
   await slm.refreshModels();
-  const node = (await modelNodes(slm)).find((candidate) => candidate.model.label.startsWith("tiny-qwen2-coder") && candidate.model.summary?.fileType === "F16");
+  const node = (await myModelsNodes(slm)).find((candidate) => candidate.model.label.startsWith("tiny-qwen2-coder") && candidate.model.summary?.fileType === "F16");
   assert.ok(node, "the F16 fixture model is not in My Models");
   return node;
 }
@@ -42,7 +28,7 @@ async function removeOutput(file: string): Promise<void> {
 }
 
 extensionHostTest("Quantize Model writes <stem>-Q4_0.gguf and its sidecar next to the fixture, and My Models lists it", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const node = await fixtureNode(slm);
   const expected = path.join(path.dirname(node.model.path), "tiny-qwen2-coder-Q4_0.gguf");
   await removeOutput(expected);
@@ -65,7 +51,7 @@ extensionHostTest("Quantize Model writes <stem>-Q4_0.gguf and its sidecar next t
     assert.equal(sidecar.quantization.threads, 2, "slmLab.threads (2 in the e2e settings) is passed on");
 
     // The command refreshed My Models before returning.
-    const listed = (await modelNodes(slm)).find((candidate) => candidate.model.path === expected);
+    const listed = (await myModelsNodes(slm)).find((candidate) => candidate.model.path === expected);
     assert.ok(listed, "the quantized model is in My Models");
     assert.match(String(slm.myModels.getTreeItem(listed).description), / · Q4_0 · /);
 
@@ -78,7 +64,7 @@ extensionHostTest("Quantize Model writes <stem>-Q4_0.gguf and its sidecar next t
 }, { timeoutMs: 90_000 });
 
 extensionHostTest("Quantize Model refuses a type that needs an importance matrix and an already-quantized input", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const node = await fixtureNode(slm);
   const imatrix = await vscode.commands.executeCommand<QuantizeVariantOutcome[]>("slmLab.quantizeModel", node, { types: ["IQ2_XXS"], ifExists: "overwrite" });
   assert.deepEqual(imatrix.map((entry) => [entry.type, entry.status]), [["IQ2_XXS", "refused"]]);
@@ -102,7 +88,7 @@ extensionHostTest("Quantize Model refuses a type that needs an importance matrix
 }, { timeoutMs: 90_000 });
 
 extensionHostTest("cancelling Quantize Model mid-way leaves no output, temp file or sidecar", async () => {
-  const slm = await api();
+  const slm = await activateSlmLab();
   const node = await fixtureNode(slm);
   const folder = path.dirname(node.model.path);
   const types = ["Q8_0", "Q5_1", "Q4_0"];
