@@ -3,11 +3,11 @@
  * linked by its quantize sidecar (`<file>.slm-lab.json`, `parent.path`, written by quantizeModel.ts), or, without a
  * sidecar, by sitting next to the parent as `<stem>-<TYPE>.gguf` (the name Quantize Model gives its outputs).
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { readGgufSummary } from "../gguf/ggufModelSummary";
 import type { GgufModelSummary } from "../gguf/ggufTypes";
-import { sidecarPathFor } from "../store/modelSidecar";
+import { readSidecarParent } from "../store/modelSidecar";
 
 export interface QuantizationFamily {
   /** The parent's file name without `.gguf` and a trailing -F16/-BF16/-F32. */
@@ -28,20 +28,6 @@ export interface FindFamilyOptions {
 
 const UNQUANTIZED = new Set(["F32", "F16", "BF16"]);
 
-/** The parent a quantize sidecar names, or undefined (no sidecar, not a quantized one, unreadable). */
-export async function readSidecarParent(modelPath: string): Promise<string | undefined> {
-  try {
-    const parsed: unknown = JSON.parse(await readFile(sidecarPathFor(modelPath), "utf8"));
-    if (typeof parsed !== "object" || parsed === null) return undefined;
-    const record = parsed as Record<string, unknown>;
-    const parent = record["parent"];
-    if (record["kind"] !== "quantized" || typeof parent !== "object" || parent === null) return undefined;
-    const parentPath = (parent as Record<string, unknown>)["path"];
-    return typeof parentPath === "string" && parentPath !== "" ? path.resolve(parentPath) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** `model-F16.gguf` → `model` (as Quantize Model names its outputs `<stem>-<TYPE>.gguf`). */
 export function familyStem(file: string): string {

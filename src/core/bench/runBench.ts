@@ -5,7 +5,7 @@
  * (a readable GGUF, sane settings, a model that fits in memory); cancelling kills the child.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { throwIfAborted, UserError } from "../errors";
@@ -13,7 +13,7 @@ import { readGgufSummary } from "../gguf/ggufModelSummary";
 import { type GgufModelSummary } from "../gguf/ggufTypes";
 import { llamaCppSourceCommit, type LibllamaLocation } from "../quantize/libllamaLocation";
 import { currentMachineMemory, estimateRunMemory, memoryFitLabel, runMemoryInputFromGguf } from "../runtime/memoryFit";
-import { sidecarPathFor } from "../store/modelSidecar";
+import { readSidecarParent } from "../store/modelSidecar";
 import { baselineCachePath } from "./baselineLogProbs";
 import { BenchChildSession } from "./benchChildSession";
 import { resolveBenchText, type BenchText, type BenchTextSource } from "./benchEvalText";
@@ -112,7 +112,7 @@ export async function runBench(request: BenchRequest, options: BenchOptions = {}
   }
 
   const text = request.quality === undefined ? undefined : await resolveBenchText(request.quality.text);
-  const parentModelPath = await sidecarParent(modelPath);
+  const parentModelPath = await readSidecarParent(modelPath);
   const baselinePath = baselineModelFor(request.quality, parentModelPath);
   if (baselinePath !== undefined) await readGgufSummary(baselinePath, signal === undefined ? {} : { signal });
 
@@ -208,19 +208,6 @@ function checkRequest(request: BenchRequest): void {
   wholeNumber(request.quality?.contextSize, "perplexity context size (--ctx)", 8, 1 << 20);
   if (request.promptTokens === 0 && request.generatedTokens === 0 && request.quality === undefined) {
     throw new UserError("Nothing to measure: both -p and -n are 0 and no perplexity was asked for.", { action: "Give -p or -n a positive count, or ask for perplexity." });
-  }
-}
-
-/** The parent recorded in the quantize sidecar, when it still exists. */
-async function sidecarParent(modelPath: string): Promise<string | undefined> {
-  try {
-    const parsed: unknown = JSON.parse(await readFile(sidecarPathFor(modelPath), "utf8"));
-    if (typeof parsed !== "object" || parsed === null || !("parent" in parsed)) return undefined;
-    const parent: unknown = parsed.parent;
-    if (typeof parent !== "object" || parent === null || !("path" in parent) || typeof parent.path !== "string") return undefined;
-    return parent.path;
-  } catch {
-    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import * as vscode from "vscode";
-import { readSidecarParent } from "../../core/bench/quantizationFamily";
+import { readSidecarParent } from "../../core/store/modelSidecar";
 import { describeError } from "../../core/errors";
 import { parseWebviewState } from "../../../webview/protocol";
 import { CommandId } from "../contributionIds";
