@@ -127,9 +127,9 @@ export async function runBench(request: BenchRequest, options: BenchOptions = {}
 
     let baselineFile: string | undefined;
     let baselineComputed = false;
+    const cacheDir = request.quality?.cacheDir ?? defaultBaselineCacheDir();
     if (baselinePath !== undefined && text !== undefined && request.quality !== undefined) {
       const baselineSha256 = baselinePath === modelPath ? modelSha256 : await fileSha256(baselinePath, signal);
-      const cacheDir = request.quality.cacheDir ?? defaultBaselineCacheDir();
       baselineFile = baselineCachePath(cacheDir, baselineSha256, text.sha256, request.quality.contextSize);
       if (!existsSync(baselineFile)) {
         await mkdir(cacheDir, { recursive: true });
@@ -157,7 +157,6 @@ export async function runBench(request: BenchRequest, options: BenchOptions = {}
     // top-k log-probs on the way (no extra pass), so their KLD needs no second run of it.
     let writeBaseline: { file: string; modelSha256: string; textSha256: string } | undefined;
     if (baselineFile === undefined && text !== undefined && request.quality !== undefined && request.quality.klDivergence !== false && UNQUANTIZED_FILE_TYPES.has(summary.fileType)) {
-      const cacheDir = request.quality.cacheDir ?? defaultBaselineCacheDir();
       const file = baselineCachePath(cacheDir, modelSha256, text.sha256, request.quality.contextSize);
       if (!existsSync(file)) {
         await mkdir(cacheDir, { recursive: true });
