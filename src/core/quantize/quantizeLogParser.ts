@@ -73,6 +73,11 @@ export function isImatrixRequiredWarning(line: string): boolean {
   return line.includes('will require an imatrix');
 }
 
+/** Whether llama.cpp's failure reason (`parseFailureLine`) is a missing importance matrix. */
+export function isImatrixRequiredFailure(failure: string | undefined): boolean {
+  return failure !== undefined && /requires an imatrix/i.test(failure);
+}
+
 /** Splits text that arrives in pieces (llama.cpp logs a tensor line in several calls) into whole lines. */
 export class LogLineSplitter {
   private pending = "";

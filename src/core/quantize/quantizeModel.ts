@@ -19,7 +19,7 @@ import { type GgufFile, type GgufMetadataEntry } from "../gguf/ggufTypes";
 import { sidecarPathFor } from "../store/modelSidecar";
 import { llamaCppSourceCommit, type LibllamaLocation } from "./libllamaLocation";
 import { importanceMatrixOverrides, readImportanceMatrix, type QuantizeKvOverride } from "./importanceMatrix";
-import { type QuantizeTensorLine } from "./quantizeLogParser";
+import { isImatrixRequiredFailure, type QuantizeTensorLine } from "./quantizeLogParser";
 import { findQuantizationType, quantizationTypes, type QuantizationType } from "./quantizationTypes";
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
 import { startQuantizeSession, type QuantizeProcess, type QuantizeRun, type QuantizeSession } from "./quantizeSession";
@@ -189,13 +189,11 @@ async function quantizeInSession(
   // it is skipped (it costs a model load, a noticeable part of quantizing a small model) and the size is computed
   // from the real run's own per-tensor lines instead.
   let predictedSize: number | undefined;
-  let dryRunInfo: { readonly location: LibllamaLocation; readonly llamaVersion: string } | undefined;
   if (options.dryRun === true || (await freeBytes(outputPath)) < outputSizeBound(file, type, extraMetadata)) {
     const dry = await session.run({ ...job, output: path.join(path.dirname(outputPath), ".slm-lab-dry-run"), dryRun: true }, undefined);
     if (dry.returnCode !== 0) throw quantizeFailedError(dry);
     if (dry.imatrixRequired) throw imatrixRequiredError(type);
     predictedSize = await predict(dry.tensors);
-    dryRunInfo = dry;
     if (options.dryRun === true) {
       const llamaCpp = buildInfo(dry.location, dry.llamaVersion);
       return { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp, output: undefined, outputSize: undefined, tensors: dry.tensors, sidecarPath: undefined, durationMs: Date.now() - started };
@@ -227,10 +225,10 @@ async function quantizeInSession(
         fraction: totalBytes > 0 ? doneBytes / totalBytes : tensor.index / tensor.count,
       });
     });
-    if (run.returnCode !== 0) throw run.failure !== undefined && /requires an imatrix/i.test(run.failure) ? imatrixRequiredError(type) : quantizeFailedError(run);
+    if (run.returnCode !== 0) throw isImatrixRequiredFailure(run.failure) ? imatrixRequiredError(type) : quantizeFailedError(run);
     predictedSize ??= await predict(run.tensors);
-    const info = dryRunInfo ?? run;
-    const llamaCpp = buildInfo(info.location, info.llamaVersion);
+    // The dry run, if any, ran in the same session: the same library.
+    const llamaCpp = buildInfo(run.location, run.llamaVersion);
     const base = { input: inputPath, type, threads, inputSize: file.fileSize, predictedSize, llamaCpp };
     onProgress?.({ phase: "finishing", tensorsDone: file.tensors.length, tensorCount: file.tensors.length, fraction: 1 });
     const outputSize = (await stat(temp)).size;
