@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
-import { modelName } from "../core/convert/checkpointConversion";
+import { modelName } from "../core/convert/checkpointModelName";
 import { convertCheckpoint, isConvertOutTypeRequest, type ConvertOutTypeRequest, type ConvertProgress, type ConvertResult } from "../core/convert/convertCheckpoint";
 import { CancelledError, describeError } from "../core/errors";
 import { formatBytes } from "../core/format/humanUnits";

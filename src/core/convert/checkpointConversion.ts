@@ -18,6 +18,7 @@ import { architectureFor } from "./architectures/architectureRegistry";
 import { type PlannedTensor } from "./architectures/convertArchitecture";
 import { str, u32 } from "./architectures/ggufMetadataValues";
 import { ConvertError } from "./convertErrors";
+import { modelName } from "./checkpointModelName";
 import { readHfConfig } from "./hfConfig";
 import { outTypeFileType, resolveOutType, tensorGgmlType, type ConvertOutType, type ConvertOutTypeRequest } from "./outputType";
 import { plannedTensorSource } from "./tensorDataSource";
@@ -214,15 +215,6 @@ function metadataBytes(metadata: ReadonlyMap<string, GgufValue>): number {
     else if (value.type === "array") bytes += value.itemType === "string" ? value.values.reduce((sum, item) => sum + Buffer.byteLength(item) + 8, 0) : value.values.length * 8;
   }
   return bytes;
-}
-
-/** general.name: the repository name for a Hugging Face cache snapshot (models--org--name/snapshots/<rev>), else the folder name. */
-export function modelName(checkpointDir: string): string {
-  const parts = checkpointDir.split(path.sep);
-  const snapshots = parts.lastIndexOf("snapshots");
-  const repo = snapshots > 0 ? parts[snapshots - 1] : undefined;
-  if (repo?.startsWith("models--") === true) return repo.split("--").slice(2).join("--") || repo;
-  return path.basename(checkpointDir);
 }
 
 /**
