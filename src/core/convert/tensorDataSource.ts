@@ -47,7 +47,9 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
   const add = transforms.find((transform) => transform.kind === "add");
   const chunkBytes = options.chunkBytes ?? CONVERT_CHUNK_BYTES;
   const readOptions = { chunkBytes, ...(options.signal === undefined ? {} : { signal: options.signal }) };
-  const copyAsIs = permute === undefined && add === undefined && dtypeMatchesGgmlType(dtype, ggmlType);
+  // The bytes need no encoding (a permutation only moves rows).
+  const sameBytes = add === undefined && dtypeMatchesGgmlType(dtype, ggmlType);
+  const copyAsIs = permute === undefined && sameBytes;
 
   return {
     byteLength,
@@ -62,14 +64,14 @@ export function plannedTensorSource(planned: PlannedTensor, tensor: SafetensorsT
           filled += chunk.byteLength;
         }
         const permuted = permuteRopeRows(whole, tensor.shape[0] ?? 1, permute.heads);
-        if (add === undefined && dtypeMatchesGgmlType(dtype, ggmlType)) yield* splitChunks(permuted, chunkBytes);
+        if (sameBytes) yield* splitChunks(permuted, chunkBytes);
         else yield* encodeChunks(splitChunks(permuted, chunkBytes), dtype, ggmlType, add, sourceBytes);
         return;
       }
-      // Two buffers in turn: readAhead holds one chunk beyond the one the writer is using, and the writer is done with a
-      // chunk before it asks for the next (ggufWriter awaits each write).
+      // Three buffers in turn: readAhead holds one chunk beyond the one the writer is using, and the writer is done
+      // with a chunk before it asks for the next (ggufWriter awaits each write).
       const raw = readAhead(limited(readSafetensorsTensorBytes(tensor, { ...readOptions, reuseBuffers: 3 }), sourceBytes));
-      if (copyAsIs) yield* raw;
+      if (sameBytes) yield* raw;
       else yield* encodeChunks(raw, dtype, ggmlType, add, sourceBytes);
     },
   };

@@ -40,8 +40,7 @@ function copyFileRangeBinding(): CopyFileRangeCall | null {
       call.async(fdIn, offIn, fdOut, offOut, length, flags, callback);
     };
   } catch {
-    // No glibc (musl), no koffi build for this platform: the read/write path does the work.
-    binding = null;
+    // No glibc (musl), no koffi build for this platform: binding stays null, the read/write path does the work.
   }
   return binding;
 }

@@ -373,7 +373,6 @@ function writeBigInt(sink: ByteSink, key: string, type: "u64" | "i64", value: bi
   else sink.fixed(8).writeBigInt64LE(value, sink.length - 8);
 }
 
-/** A growable little-endian byte buffer. */
 /** Strings up to this many UTF-16 units are UTF-8 encoded by `encodeShortUtf8`. */
 const SHORT_STRING = 64;
 
@@ -401,6 +400,7 @@ function encodeShortUtf8(value: string, out: Buffer, at: number): number {
   return position - at;
 }
 
+/** A growable little-endian byte buffer. */
 class ByteSink {
   private buffer = Buffer.allocUnsafe(64 * 1024);
   length = 0;

@@ -32,19 +32,23 @@ const bufferPool = new Map<number, Buffer[]>();
 /** Pooled buffers are kept up to this many bytes in all (a few chunks' worth, not a model). */
 const BUFFER_POOL_MAX_BYTES = 128 * 1024 * 1024;
 
+/** Bytes held in `bufferPool`. */
+let pooledBytes = 0;
+
 function borrowBuffer(byteLength: number): Buffer {
+  const pooled = bufferPool.get(byteLength)?.pop();
+  if (pooled !== undefined) pooledBytes -= pooled.byteLength;
   // Not zero-filled: every byte is read into before it is yielded (a short read is an error).
-  return bufferPool.get(byteLength)?.pop() ?? Buffer.allocUnsafeSlow(byteLength);
+  return pooled ?? Buffer.allocUnsafeSlow(byteLength);
 }
 
 function returnBuffers(buffers: readonly Buffer[]): void {
-  let pooled = [...bufferPool.values()].reduce((sum, list) => sum + list.reduce((bytes, buffer) => bytes + buffer.byteLength, 0), 0);
   for (const buffer of buffers) {
-    if (pooled + buffer.byteLength > BUFFER_POOL_MAX_BYTES) return;
+    if (pooledBytes + buffer.byteLength > BUFFER_POOL_MAX_BYTES) return;
     const list = bufferPool.get(buffer.byteLength) ?? [];
     list.push(buffer);
     bufferPool.set(buffer.byteLength, list);
-    pooled += buffer.byteLength;
+    pooledBytes += buffer.byteLength;
   }
 }
 
@@ -71,8 +75,7 @@ export async function* readSafetensorsTensorBytes(tensor: SafetensorsTensorInfo,
       } else {
         const slot = turn++ % ringSize;
         // Full chunk-sized buffers, whatever this tensor's size, so that every tensor can reuse them.
-        ring[slot] ??= borrowBuffer(chunkBytes);
-        chunk = (ring[slot] ?? Buffer.allocUnsafeSlow(length)).subarray(0, length);
+        chunk = (ring[slot] ??= borrowBuffer(chunkBytes)).subarray(0, length);
       }
       let filled = 0;
       while (filled < chunk.byteLength) {
