@@ -26,7 +26,8 @@ import { runBench } from "../src/core/bench/runBench";
 import { quantizeModel } from "../src/core/quantize/quantizeModel";
 import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
-import { buildLlamaCppTool, bundledLibraries, type BundledLibraries } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, bundledToolOptions } from "./llamaCppTools";
+import { mean } from "./benchNumbers";
 
 const execFileAsync = promisify(execFile);
 
@@ -81,7 +82,7 @@ async function runLlamaBench(binary: string, model: string, args: Args, bundled?
     ["-m", model, "-t", String(args.threads), "-p", String(args.prompt), "-n", String(args.gen), "-r", String(args.reps), "-b", "2048", "-ub", "512", "-o", "json"],
     {
       maxBuffer: 64 * 1024 * 1024,
-      ...(bundled === undefined ? {} : { cwd: bundled.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: bundled.libraryPath } }),
+      ...bundledToolOptions(bundled),
     },
   );
   const tests = JSON.parse(stdout) as { n_prompt: number; n_gen: number; avg_ts: number }[];
@@ -116,8 +117,6 @@ async function runOursPerplexity(model: string, text: string, args: Args): Promi
   if (record.quality === undefined) throw new Error("no quality in our record");
   return { ppl: record.quality.perplexity, error: record.quality.perplexityError };
 }
-
-const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));

@@ -40,7 +40,8 @@ import { LocalCompletionEngine } from "../src/core/runtime/localEngine";
 import { quantizeModel } from "../src/core/quantize/quantizeModel";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
 import { llamaCppSourceTree, repositoryRoot } from "../test/fixtures/llamaCppSource";
-import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, type LlamaCppBuildVariant } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, type LlamaCppBuildVariant, bundledToolOptions } from "./llamaCppTools";
+import { mean } from "./benchNumbers";
 
 interface Args {
   readonly threads: number;
@@ -171,7 +172,7 @@ class LlamaServer {
     ];
     const child = spawn(binary, flags, {
       stdio: ["ignore", "ignore", "pipe"],
-      ...(bundled === undefined ? {} : { cwd: bundled.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: bundled.libraryPath } }),
+      ...bundledToolOptions(bundled),
     });
     let log = "";
     child.stderr.on("data", (chunk: Buffer) => { log = (log + chunk.toString("utf8")).slice(-4000); });
@@ -229,10 +230,6 @@ function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 const ms = (value: number): string => (Number.isNaN(value) ? "—" : value < 10 ? value.toFixed(2) : value.toFixed(0));

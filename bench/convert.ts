@@ -28,6 +28,7 @@ import { isConvertOutTypeRequest, type ConvertOutTypeRequest } from "../src/core
 import { exportTokenizer } from "../src/core/convert/tokenizer/tokenizerExport";
 import { writeSafetensorsFile, type SafetensorsTensorToWrite } from "../src/core/safetensors/safetensorsWriter";
 import { repositoryRoot } from "../test/fixtures/llamaCppSource";
+import { median } from "./benchNumbers";
 
 const execFileAsync = promisify(execFile);
 
@@ -164,12 +165,6 @@ async function timeCp(source: string, target: string): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   await rm(target, { force: true });
   return seconds;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {

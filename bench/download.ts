@@ -23,6 +23,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { downloadHubFile } from "../src/core/hub/hubFileDownload";
 import { startLocalHub } from "../test/fixtures/localHub";
+import { median } from "./benchNumbers";
 
 const REPO = "slm-lab-bench/data-GGUF";
 
@@ -85,12 +86,6 @@ async function writeRandomFile(file: string, bytes: number): Promise<void> {
       if (error) reject(error);
       else resolve();
     }));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -73,6 +73,11 @@ export interface BundledLibraries {
   readonly binariesDir: string;
 }
 
+/** Process options that run a built tool on the bundled libraries (none: on its own build). */
+export function bundledToolOptions(libraries: BundledLibraries | undefined): { cwd?: string; env?: NodeJS.ProcessEnv } {
+  return libraries === undefined ? {} : { cwd: libraries.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: libraries.libraryPath } };
+}
+
 /**
  * A folder (`dir`) of symlinks that gives the libllama/libggml/libggml-base bundled with node-llama-cpp the sonames a
  * built tool was linked against (libllama.so.0, …), plus copies of the build's own `implLibraries` and

@@ -32,7 +32,8 @@ import { writeImportanceMatrixFixture } from "../test/fixtures/importanceMatrixF
 import { type FixtureModelName } from "../test/fixtures/fixtureModelSpecs";
 import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
 import { repositoryRoot } from "../test/fixtures/llamaCppSource";
-import { buildLlamaCppTool, bundledLibraries, type BundledLibraries } from "./llamaCppTools";
+import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, bundledToolOptions } from "./llamaCppTools";
+import { median } from "./benchNumbers";
 
 const execFileAsync = promisify(execFile);
 
@@ -107,15 +108,9 @@ async function runTheirs(binary: string, input: string, output: string, type: st
   const started = process.hrtime.bigint();
   await execFileAsync(binary, [...(imatrix === undefined ? [] : ["--imatrix", imatrix]), input, output, type, String(threads)], {
     maxBuffer: 64 * 1024 * 1024,
-    ...(libraries === undefined ? {} : { cwd: libraries.binariesDir, env: { ...process.env, LD_LIBRARY_PATH: libraries.libraryPath } }),
+    ...bundledToolOptions(libraries),
   });
   return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
