@@ -100,9 +100,7 @@ export async function runBenchJob(lib: LibllamaInference, job: BenchJobMessage, 
       generationTokensPerSecond,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       flashAttention,
-      modelDescription: lib.modelDescription(model),
       parameterCount: lib.parameterCount(model),
-      modelSize: lib.modelSize(model),
       ...(quality === undefined ? {} : { quality }),
     };
   } finally {

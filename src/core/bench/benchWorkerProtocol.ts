@@ -49,9 +49,7 @@ export interface BenchJobResult {
   readonly peakRssBytes: number;
   /** Whether llama.cpp resolved flash attention "auto" to enabled. */
   readonly flashAttention: boolean;
-  readonly modelDescription: string;
   readonly parameterCount: number;
-  readonly modelSize: number;
   readonly quality?: QualityResult;
 }
 

@@ -170,7 +170,6 @@ export interface LibllamaInference {
   /** A CPU threadpool like llama-bench's (`ggml_threadpool_new` of the CPU backend), attached to the context. */
   attachThreadpool(context: NativePointer, threads: number, poll: number): NativePointer;
   freeThreadpool(threadpool: NativePointer): void;
-  setThreads(context: NativePointer, threads: number, threadsBatch: number): void;
   /** `llama_memory_clear(llama_get_memory(ctx), data)`. */
   clearMemory(context: NativePointer, data: boolean): void;
   /** `llama_decode` of `count` tokens; `outputs` flags which positions return logits (null: llama.cpp's default, the last). */
@@ -186,9 +185,6 @@ export interface LibllamaInference {
   /** `llama_tokenize` with add_special and parse_special as `common_tokenize(ctx, text, add_special)` calls it. */
   tokenize(vocab: NativePointer, text: string, addSpecial: boolean): Int32Array;
   parameterCount(model: NativePointer): number;
-  modelSize(model: NativePointer): number;
-  modelDescription(model: NativePointer): string;
-  systemInfo(): string;
 }
 
 /** Checks koffi's layout of a mirror against the header's offsets. */
@@ -277,7 +273,6 @@ export function loadLibllamaInference(): LibllamaInference {
   const initFromModel = lib.func("llama_init_from_model", "void *", ["void *", ContextParamsType]) as Fn<[NativePointer, ContextParams], NativePointer | null>;
   const contextFree = lib.func("void llama_free(void *ctx)") as Fn<[NativePointer], void>;
   const attach = lib.func("void llama_attach_threadpool(void *ctx, void *threadpool, void *threadpool_batch)") as Fn<[NativePointer, NativePointer, null], void>;
-  const setNThreads = lib.func("void llama_set_n_threads(void *ctx, int32_t n_threads, int32_t n_threads_batch)") as Fn<[NativePointer, number, number], void>;
   const getMemory = lib.func("void *llama_get_memory(void *ctx)") as Fn<[NativePointer], NativePointer | null>;
   const memoryClear = lib.func("void llama_memory_clear(void *mem, bool data)") as Fn<[NativePointer, boolean], void>;
   const decodeFunction = lib.func("llama_decode", "int32_t", ["void *", BatchType]) as Fn<[NativePointer, Record<string, unknown>], number>;
@@ -290,9 +285,6 @@ export function loadLibllamaInference(): LibllamaInference {
   const vocabAddEos = lib.func("bool llama_vocab_get_add_eos(void *vocab)") as Fn<[NativePointer], boolean>;
   const tokenizeFunction = lib.func("int32_t llama_tokenize(void *vocab, const char *text, int32_t text_len, _Out_ int32_t *tokens, int32_t n_tokens_max, bool add_special, bool parse_special)") as Fn<[NativePointer, Buffer, number, Int32Array, number, boolean, boolean], number>;
   const modelNParams = lib.func("uint64_t llama_model_n_params(void *model)") as Fn<[NativePointer], number | bigint>;
-  const modelSizeFunction = lib.func("uint64_t llama_model_size(void *model)") as Fn<[NativePointer], number | bigint>;
-  const modelDesc = lib.func("int32_t llama_model_desc(void *model, _Out_ uint8_t *buf, size_t buf_size)") as Fn<[NativePointer, Uint8Array, number], number>;
-  const printSystemInfo = lib.func("const char *llama_print_system_info(void)") as Fn<[], unknown>;
 
   let logListener: ((level: number, text: string) => void) | undefined;
   // Registered once for the life of the process: llama.cpp keeps the pointer.
@@ -336,7 +328,6 @@ export function loadLibllamaInference(): LibllamaInference {
     freeThreadpool(threadpool) {
       koffi.call(threadpoolFreePointer, ThreadpoolFreeProto, threadpool);
     },
-    setThreads: (context, threads, threadsBatch) => { setNThreads(context, threads, threadsBatch); },
     clearMemory(context, data) {
       const memory = getMemory(context);
       if (memory !== null) memoryClear(memory, data);
@@ -376,13 +367,6 @@ export function loadLibllamaInference(): LibllamaInference {
       return tokens.subarray(0, count);
     },
     parameterCount: (model) => toNumber(modelNParams(model)),
-    modelSize: (model) => toNumber(modelSizeFunction(model)),
-    modelDescription(model) {
-      const buffer = new Uint8Array(256);
-      const length = modelDesc(model, buffer, buffer.length);
-      return Buffer.from(buffer.subarray(0, Math.max(0, Math.min(length, buffer.length - 1)))).toString("utf8");
-    },
-    systemInfo: () => String(printSystemInfo()),
   };
   return loaded;
 }
