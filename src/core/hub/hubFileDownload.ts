@@ -21,7 +21,8 @@ import { HubDiskSpaceError, HubIntegrityError, HubProtocolError, HubUnsafePathEr
 import { fetchHubFileMetadata, type HubFileLocation, type HubFileMetadata } from "./hubFileMetadata";
 import { RetryableHubError, hubErrorForStatus, hubRequest, readSmallBody } from "./hubHttp";
 import { assertSafeRepoFilePath, assertValidRepoId, hubCachePaths } from "./hubPaths";
-import { RetryBudget, type RetryPolicy, sleep } from "./hubRetry";
+import { sleep } from "../abortableSleep";
+import { RetryBudget, type RetryPolicy } from "./hubRetry";
 
 export interface DownloadHubFileOptions extends HubFileLocation {
   /** The Hugging Face hub cache (e.g. `~/.cache/huggingface/hub`): files land as `models--org--name/…`. */

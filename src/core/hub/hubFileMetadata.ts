@@ -5,7 +5,8 @@
  */
 import { HubProtocolError } from "./hubErrors";
 import { RetryableHubError, hubErrorForStatus, hubRequest, readSmallBody } from "./hubHttp";
-import { RetryBudget, type RetryPolicy, sleep } from "./hubRetry";
+import { sleep } from "../abortableSleep";
+import { RetryBudget, type RetryPolicy } from "./hubRetry";
 
 export interface HubFileLocation {
   /** e.g. https://huggingface.co (HF_ENDPOINT); a mirror or the local test hub. */

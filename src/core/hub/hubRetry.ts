@@ -3,7 +3,6 @@
  * honouring a 429's Retry-After. A download resets the budget whenever an attempt made progress, so a flaky link
  * that keeps delivering finishes, while one that delivers nothing fails after the bounded retries.
  */
-import { CancelledError } from "../errors";
 import { HubNetworkError, HubRateLimitError } from "./hubErrors";
 import { type RetryableHubError } from "./hubHttp";
 
@@ -54,23 +53,4 @@ export class RetryBudget {
     const base = this.policy.baseDelayMs ?? 1000;
     return Math.min(this.policy.maxDelayMs ?? 8000, base * 2 ** (this.failures - 1));
   }
-}
-
-/** Waits `ms`, or throws CancelledError as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(new CancelledError());
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

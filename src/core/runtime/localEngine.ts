@@ -17,6 +17,7 @@ import { CancelledError, throwIfAborted, UserError } from "../errors";
 import type { CompletionEngine, CompletionRequest, CompletionResult } from "./completionEngine";
 import { CompletionResultCache, completionCacheKey } from "./completionResultCache";
 import type { LocalEngineConfig } from "./engineFactory";
+import { sleep } from "../abortableSleep";
 import { workerScript } from "../workerScript";
 import {
   isLocalEngineChildMessage,
@@ -58,20 +59,6 @@ interface Worker {
   /** True when we stop it on purpose (idle, dispose, failed load): its exit is not a crash. */
   stopping: boolean;
   stderrTail: string;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Rejects with CancelledError as soon as the signal aborts, whatever the promise does. */
