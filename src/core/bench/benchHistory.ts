@@ -2,7 +2,7 @@
  * The bench history: one JSON BenchRecord per line (JSONL) in the store, append-only. A crash mid-append can leave a
  * truncated last line, which reading skips (as any line that is not a record).
  */
-import { appendFile, mkdir, open, readFile } from "node:fs/promises";
+import { appendJsonLine, readJsonLines } from "../store/jsonLinesFile";
 import path from "node:path";
 import { type BenchRecord } from "./benchRecord";
 
@@ -21,50 +21,14 @@ export function benchBaselineCacheDir(modelsDir: string): string {
   return path.join(storeStateDir(modelsDir), "bench-baselines");
 }
 
-/**
- * Appends one record (creates the file and its folder when missing). One `appendFile` of one line: O_APPEND keeps
- * concurrent appends from interleaving, and a line cut short by a crash is skipped on reading. When the file does
- * not end in a newline (an earlier append was cut short), the record starts on a fresh line.
- */
+/** Appends one record (creates the file and its folder when missing; see jsonLinesFile.ts). */
 export async function appendBenchRecord(historyFile: string, record: BenchRecord): Promise<void> {
-  await mkdir(path.dirname(historyFile), { recursive: true });
-  let prefix = "";
-  try {
-    const handle = await open(historyFile, "r");
-    try {
-      const { size } = await handle.stat();
-      const last = Buffer.alloc(1);
-      if (size > 0 && (await handle.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a) prefix = "\n";
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // No history yet.
-  }
-  await appendFile(historyFile, `${prefix}${JSON.stringify(record)}\n`, "utf8");
+  await appendJsonLine(historyFile, record);
 }
 
 /** All records in file order; a missing file is an empty history; lines that are not records are skipped. */
 export async function readBenchHistory(historyFile: string): Promise<BenchRecord[]> {
-  let content: string;
-  try {
-    content = await readFile(historyFile, "utf8");
-  } catch (error: unknown) {
-    if (typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT") return [];
-    throw error;
-  }
-  const records: BenchRecord[] = [];
-  for (const line of content.split("\n")) {
-    if (line.trim() === "") continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (isBenchRecord(parsed)) records.push(parsed);
-  }
-  return records;
+  return readJsonLines(historyFile, isBenchRecord);
 }
 
 /** Whether a parsed line has the shape of a version-1 record (the fields every reader relies on). */

@@ -4,7 +4,7 @@
  * exact match and edit similarity (1 − normalized Levenshtein distance), the two measures of code-completion
  * benchmarks such as CrossCodeEval and RepoBench. Each variant gets identical prompts.
  */
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendJsonLine, readJsonLines } from "../store/jsonLinesFile";
 import path from "node:path";
 import { benchHistoryPath } from "../bench/benchHistory";
 import { CancelledError, describeError, throwIfAborted } from "../errors";
@@ -287,38 +287,19 @@ export function completionQualityHistoryPath(modelsDir: string): string {
   return path.join(path.dirname(benchHistoryPath(modelsDir)), "completion-quality-history.jsonl");
 }
 
-/** Appends one record as a line (one append of one line, as the bench history does; a cut-short line is skipped on reading). */
+/** Appends one record as a line, as the bench history does. */
 export async function appendCompletionQualityRecord(historyFile: string, record: CompletionQualityRecord): Promise<void> {
-  await mkdir(path.dirname(historyFile), { recursive: true });
-  let lead = "";
-  try {
-    const existing = await readFile(historyFile);
-    if (existing.length > 0 && existing[existing.length - 1] !== 0x0a) lead = "\n";
-  } catch {
-    // No history yet.
-  }
-  await appendFile(historyFile, `${lead}${JSON.stringify(record)}\n`, "utf8");
+  await appendJsonLine(historyFile, record);
 }
 
 /** Every record of a history file; missing file: none; lines that are not records are skipped. */
 export async function readCompletionQualityHistory(historyFile: string): Promise<CompletionQualityRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(historyFile, "utf8");
-  } catch {
-    return [];
-  }
-  const records: CompletionQualityRecord[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      const value = JSON.parse(line) as Partial<CompletionQualityRecord>;
-      if (value.version === 1 && value.kind === "completion-quality" && Array.isArray(value.variants)) records.push(value as CompletionQualityRecord);
-    } catch {
-      // A line cut short by a crash.
-    }
-  }
-  return records;
+  return readJsonLines(historyFile, isCompletionQualityRecord);
+}
+
+function isCompletionQualityRecord(value: unknown): value is CompletionQualityRecord {
+  const record = value as Partial<CompletionQualityRecord> | null;
+  return typeof record === "object" && record !== null && record.version === 1 && record.kind === "completion-quality" && Array.isArray(record.variants);
 }
 
 /** The record of a run (lines dropped: the history keeps scores, never the user's code). */
