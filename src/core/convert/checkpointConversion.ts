@@ -5,10 +5,11 @@
  * streamed one at a time from the safetensors files through the GGUF writer (temp file, renamed when complete;
  * removed on error or cancel), so memory stays bounded by the largest tensor whatever the size of the model.
  */
-import { stat, statfs } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { throwIfAborted } from "../errors";
 import { formatBytes } from "../format/humanUnits";
+import { freeBytes } from "../fs/freeDiskSpace";
 import { elementCount, tensorByteLength } from "../gguf/ggmlTypes";
 import { type GgufMetadata, type GgufValue } from "../gguf/ggufTypes";
 import { writeGgufFile, type GgufTensorToWrite } from "../gguf/ggufWriter";
@@ -194,11 +195,7 @@ async function checkOutput(checkpointDir: string, outFile: string, overwrite: bo
 }
 
 async function checkFreeSpace(outFile: string, needed: number, assumedFree: number | undefined): Promise<void> {
-  let free = assumedFree;
-  if (free === undefined) {
-    const stats = await statfs(path.dirname(outFile));
-    free = stats.bavail * stats.bsize;
-  }
+  const free = assumedFree ?? (await freeBytes(path.dirname(outFile)));
   if (free < needed) {
     throw new ConvertError("not-enough-disk", `Not enough disk space for the GGUF: it needs ${formatBytes(needed)}, ${formatBytes(free)} is free in ${path.dirname(outFile)}`, {
       action: "Free some space, write the output to another disk, or pick a smaller output type (q8_0).",

@@ -23,6 +23,7 @@ import { RetryableHubError, hubErrorForStatus, hubRequest, readSmallBody } from 
 import { assertSafeRepoFilePath, assertValidRepoId, hubCachePaths } from "./hubPaths";
 import { sleep } from "../abortableSleep";
 import { RetryBudget, type RetryPolicy } from "./hubRetry";
+import { freeBytes } from "../fs/freeDiskSpace";
 
 export interface DownloadHubFileOptions extends HubFileLocation {
   /** The Hugging Face hub cache (e.g. `~/.cache/huggingface/hub`): files land as `models--org--name/…`. */
@@ -155,11 +156,10 @@ async function removeQuietly(...files: (string | undefined)[]): Promise<void> {
   for (const file of files) if (file !== undefined) await fs.rm(file, { force: true });
 }
 
-/** Free bytes for an unprivileged writer on the file system holding `directory`. */
-async function freeBytes(directory: string): Promise<number | undefined> {
+/** Free bytes for an unprivileged writer on the file system holding `directory`, or undefined when it cannot tell. */
+async function freeBytesIfKnown(directory: string): Promise<number | undefined> {
   try {
-    const stats = await fs.statfs(directory);
-    return stats.bavail * stats.bsize;
+    return await freeBytes(directory);
   } catch {
     return undefined; // Not all platforms/file systems answer; the write path still catches ENOSPC.
   }
@@ -259,7 +259,7 @@ async function downloadLocked(
   if (kept === 0) await fs.writeFile(layout.partial, "");
 
   const needed = metadata.size - kept;
-  const free = await freeBytes(path.dirname(layout.partial));
+  const free = await freeBytesIfKnown(path.dirname(layout.partial));
   if (free !== undefined && free < needed) {
     throw new HubDiskSpaceError(
       `Not enough disk space for ${options.path}: it needs ${formatBytes(needed)} more, and only ${formatBytes(free)} is free in ${path.dirname(layout.partial)}.`,
@@ -334,7 +334,7 @@ async function downloadLocked(
       const hashUsable = writer?.hashMatchesFile ?? true;
       if (isDiskFull(error)) {
         const stillNeeded = metadata.size - received;
-        const nowFree = await freeBytes(path.dirname(layout.partial));
+        const nowFree = await freeBytesIfKnown(path.dirname(layout.partial));
         throw new HubDiskSpaceError(
           `The disk filled up while downloading ${options.path}: ${formatBytes(stillNeeded)} more is needed${nowFree === undefined ? "" : ` (${formatBytes(nowFree)} free now)`}.`,
           stillNeeded,

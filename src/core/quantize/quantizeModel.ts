@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { throwIfAborted, UserError } from "../errors";
@@ -16,6 +16,7 @@ import { ggmlTypeByName, ggmlTypeInfo } from "../gguf/ggmlTypes";
 import { readGgufFile } from "../gguf/ggufReader";
 import { summarizeGguf } from "../gguf/ggufModelSummary";
 import { type GgufFile, type GgufMetadataEntry } from "../gguf/ggufTypes";
+import { freeBytes } from "../fs/freeDiskSpace";
 import { sidecarPathFor } from "../store/modelSidecar";
 import { llamaCppSourceCommit, type LibllamaLocation } from "./libllamaLocation";
 import { importanceMatrixOverrides, readImportanceMatrix, type QuantizeKvOverride } from "./importanceMatrix";
@@ -189,7 +190,7 @@ async function quantizeInSession(
   // it is skipped (it costs a model load, a noticeable part of quantizing a small model) and the size is computed
   // from the real run's own per-tensor lines instead.
   let predictedSize: number | undefined;
-  if (options.dryRun === true || (await freeBytes(outputPath)) < outputSizeBound(file, type, extraMetadata)) {
+  if (options.dryRun === true || (await freeBytes(path.dirname(outputPath))) < outputSizeBound(file, type, extraMetadata)) {
     const dry = await session.run({ ...job, output: path.join(path.dirname(outputPath), ".slm-lab-dry-run"), dryRun: true }, undefined);
     if (dry.returnCode !== 0) throw quantizeFailedError(dry);
     if (dry.imatrixRequired) throw imatrixRequiredError(type);
@@ -320,11 +321,6 @@ async function checkOutputPath(inputPath: string, outputPath: string): Promise<v
   }
 }
 
-async function freeBytes(outputPath: string): Promise<number> {
-  const stats = await statfs(path.dirname(outputPath));
-  return stats.bavail * stats.bsize;
-}
-
 /**
  * No output of `type` from this input is bigger than this: a tensor is written at the type's bits, or kept, or falls
  * back to F16/Q8_0-class types when its rows do not fit the blocks (llama_tensor_get_type), so at most max(its input
@@ -341,7 +337,7 @@ export function outputSizeBound(file: GgufFile<GgufMetadataEntry>, type: Quantiz
 }
 
 async function checkFreeSpace(outputPath: string, needed: number): Promise<void> {
-  const free = await freeBytes(outputPath);
+  const free = await freeBytes(path.dirname(outputPath));
   if (free < needed) {
     throw new UserError(`Not enough disk space for the output: it needs ${formatBytes(needed)}, ${formatBytes(free)} is free in ${path.dirname(outputPath)}.`, {
       action: "Free some space or write the output to another disk.",
