@@ -23,7 +23,7 @@ import { modelName } from "./checkpointModelName";
 import { readHfConfig } from "./hfConfig";
 import { outTypeFileType, resolveOutType, tensorGgmlType, type ConvertOutType, type ConvertOutTypeRequest } from "./outputType";
 import { plannedTensorSource } from "./tensorDataSource";
-import { exportTokenizer } from "./tokenizer/tokenizerExport";
+import { exportTokenizer, type ExportTokenizerOptions } from "./tokenizer/tokenizerExport";
 
 /** gguf-py's GGML_QUANT_VERSION, written as general.quantization_version. */
 const GGML_QUANT_VERSION = 2;
@@ -55,7 +55,7 @@ export interface ConvertOptions {
 /** Test seams of the in-process conversion; not part of the worker protocol. */
 export interface ConvertInProcessOptions extends ConvertOptions {
   /** Replaces the tokenizer export (tests of the tensor path while the tokenizer export is elsewhere). */
-  readonly exportTokenizer?: (checkpointDir: string, options: { architecture: string; signal?: AbortSignal }) => Promise<GgufMetadata>;
+  readonly exportTokenizer?: (checkpointDir: string, options: ExportTokenizerOptions) => Promise<GgufMetadata>;
   /** Free bytes to assume instead of asking the file system (tests of the disk check). */
   readonly freeBytes?: number;
 }
@@ -91,7 +91,7 @@ export async function convertCheckpointInProcess(options: ConvertInProcessOption
   const architecture = architectureFor(config);
   const hyperParameters = architecture.hyperParameters(config);
   const checkpoint = await openSafetensorsCheckpoint(checkpointDir, signal === undefined ? {} : { signal });
-  const tokenizer = await (options.exportTokenizer ?? exportTokenizer)(checkpointDir, { architecture: architecture.ggufName, ...(signal === undefined ? {} : { signal }) });
+  const tokenizer = await (options.exportTokenizer ?? exportTokenizer)(checkpointDir, { architecture: architecture.ggufName, config, ...(signal === undefined ? {} : { signal }) });
   const tokens = tokenizer.get("tokenizer.ggml.tokens");
   if (tokens?.type !== "array") throw new ConvertError("vocabulary-mismatch", "The tokenizer export gave no tokenizer.ggml.tokens list");
   const tokenCount = tokens.values.length;

@@ -10,7 +10,7 @@
  */
 import type { GgufMetadata, GgufValue } from "../../gguf/ggufTypes";
 import { throwIfAborted } from "../../errors";
-import { readHfConfig } from "../hfConfig";
+import { readHfConfig, type HfConfig } from "../hfConfig";
 import { isObject, readHfTokenizerFiles, type HfTokenizerFiles } from "./hfTokenizerFiles";
 import { detectPreTokenizer } from "./preTokenizerDetection";
 import { loadSpecialVocab, specialVocabMetadata } from "./specialVocab";
@@ -19,12 +19,14 @@ import { exportBpeVocabulary, exportSentencePieceVocabulary } from "./vocabulary
 export interface ExportTokenizerOptions {
   /** GGUF architecture name ("llama", "qwen2", "qwen3", "phi3", "gemma3"); some set extra keys. */
   readonly architecture: string;
+  /** The checkpoint's config.json when the caller has already read it. */
+  readonly config?: HfConfig;
   readonly signal?: AbortSignal;
 }
 
 /** Reads the tokenizer files of `checkpointDir` and returns every `tokenizer.ggml.*` key and `tokenizer.chat_template`. */
 export async function exportTokenizer(checkpointDir: string, options: ExportTokenizerOptions): Promise<GgufMetadata> {
-  const config = await readHfConfig(checkpointDir);
+  const config = options.config ?? (await readHfConfig(checkpointDir));
   throwIfAborted(options.signal);
   const files = await readHfTokenizerFiles(checkpointDir, options.signal);
   throwIfAborted(options.signal);
