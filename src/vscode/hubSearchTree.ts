@@ -14,6 +14,7 @@ import type { CatalogNode, CatalogTreeProvider } from "./catalogTree";
 import { CommandId, TreeItemContext } from "./contributionIds";
 import type { Ctx } from "./ctx";
 import { readHubToken } from "./hubSignInCommand";
+import { escapeMarkdown } from "./myModelsTree";
 import { Disposable } from "./lifecycle";
 
 export interface HubSearchRootNode {
@@ -260,10 +261,6 @@ export function formatCount(count: number): string {
   if (count >= 1e6) return `${Number((count / 1e6).toFixed(count >= 1e7 ? 0 : 1))}M`;
   if (count >= 1e3) return `${Number((count / 1e3).toFixed(count >= 1e4 ? 0 : 1))}K`;
   return String(count);
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (char) => `\\${char}`);
 }
 
 /** The Hub search module, loaded on first search: it brings @huggingface/hub into the extension host. */

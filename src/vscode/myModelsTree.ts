@@ -155,7 +155,7 @@ function modelTooltip(model: StoredModel): vscode.MarkdownString {
 }
 
 /** Escapes text for Markdown so file names and metadata values render as written. */
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (char) => `\\${char}`);
 }
 
