@@ -9,14 +9,10 @@ import { SIZE_CLASS_SPECS } from "../core/catalog/sizeClasses";
 import { formatBytes, formatParameterCount } from "../core/format/humanUnits";
 import type { HubMemoryNeed, HubModelDetails } from "../core/hub/hubModelDetails";
 import type { MachineMemory, MemoryFitLabel } from "../core/runtime/memoryFit";
-import { escapeHtml } from "./modelInfoHtml";
+import { escapeHtml, staticPageHtml, type ModelInfoPageSecurity } from "./modelInfoHtml";
 
-export interface HubPageSecurity {
-  /** `webview.cspSource`. */
-  readonly cspSource: string;
-  /** A fresh random nonce for the inline style. */
-  readonly nonce: string;
-}
+/** The same as the model-info page's: the webview's CSP source and a fresh nonce. */
+export type HubPageSecurity = ModelInfoPageSecurity;
 
 /** The card is cut here: a long README would make the page slow and the facts hard to find. */
 const MAX_CARD_CHARACTERS = 60_000;
@@ -50,18 +46,7 @@ ${details.card === undefined ? `<p class="muted">${escapeHtml(details.cardProble
 
 /** The page frame shared by the detail and comparison pages. */
 export function pageHtml(title: string, security: HubPageSecurity, body: string): string {
-  const csp = [`default-src 'none'`, `style-src ${security.cspSource} 'nonce-${security.nonce}'`, `img-src ${security.cspSource} data:`].join("; ");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeHtml(title)}</title>
-<style nonce="${escapeHtml(security.nonce)}">${STYLE}</style>
-</head>
-<body>${body}</body>
-</html>`;
+  return staticPageHtml(title, security, STYLE, body);
 }
 
 /** "Parameters: 494M (494,032,768, from the Hub's GGUF metadata)" and the other facts. */

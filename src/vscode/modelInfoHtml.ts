@@ -36,21 +36,11 @@ const MAX_TENSOR_ROWS = 5000;
 
 /** The whole page. */
 export function renderModelInfoHtml(input: ModelInfoPageInput, security: ModelInfoPageSecurity): string {
-  const csp = [`default-src 'none'`, `style-src ${security.cspSource} 'nonce-${security.nonce}'`, `img-src ${security.cspSource} data:`].join("; ");
   const first = input.parts[0];
   const metadata = first?.metadata ?? new Map<string, GgufMetadataEntry>();
   const architecture = input.summary.architecture;
   const hyperParameters = architecture === undefined ? [] : [...metadata].filter(([key]) => key.startsWith(`${architecture}.`));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeHtml(input.title)}</title>
-<style nonce="${escapeHtml(security.nonce)}">${STYLE}</style>
-</head>
-<body>
+  return staticPageHtml(input.title, security, STYLE, `
 <h1>${escapeHtml(input.title)}</h1>
 <p class="location">${escapeHtml(input.location)}</p>
 <ul class="paths">${input.displayPaths.map((file) => `<li><code>${escapeHtml(file)}</code></li>`).join("")}</ul>
@@ -63,7 +53,25 @@ ${hyperParameters.length === 0 ? `<p class="muted">No <code>${escapeHtml(archite
 ${metadataTable(metadata)}
 <h2 id="tensors">Tensors</h2>
 ${tensorTable(input.parts)}
-</body>
+`);
+}
+
+/**
+ * A page without scripts (model info, Hub details, model comparison): a strict CSP that allows only the nonce'd
+ * inline style and images from the webview, the title, the style and the body.
+ */
+export function staticPageHtml(title: string, security: ModelInfoPageSecurity, style: string, body: string): string {
+  const csp = [`default-src 'none'`, `style-src ${security.cspSource} 'nonce-${security.nonce}'`, `img-src ${security.cspSource} data:`].join("; ");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeHtml(title)}</title>
+<style nonce="${escapeHtml(security.nonce)}">${style}</style>
+</head>
+<body>${body}</body>
 </html>`;
 }
 
