@@ -15,6 +15,7 @@ import { formatBytes } from "../core/format/humanUnits";
 import { CommandId } from "./contributionIds";
 import type { Ctx } from "./ctx";
 import { Disposable } from "./lifecycle";
+import { askOverwrite } from "./overwritePrompt";
 import type { LocalModels } from "./localModels";
 
 /** Programmatic options (API and tests): given values skip the pickers and questions. */
@@ -156,11 +157,6 @@ async function findCheckpointFolders(root: string, depth = 0): Promise<string[]>
 async function pickOutType(): Promise<ConvertOutTypeRequest | undefined> {
   const picked = await vscode.window.showQuickPick(OUT_TYPE_ITEMS, { title: "Convert to GGUF: output type" });
   return picked?.outType;
-}
-
-async function askOverwrite(output: string): Promise<"overwrite" | "skip"> {
-  const answer = await vscode.window.showWarningMessage(`${path.basename(output)} already exists.`, { modal: true, detail: output }, "Overwrite", "Skip");
-  return answer === "Overwrite" ? "overwrite" : "skip";
 }
 
 function asOptions(value: unknown): ConvertCommandOptions {

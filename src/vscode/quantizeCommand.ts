@@ -20,6 +20,7 @@ import { Disposable, toDisposable } from "./lifecycle";
 import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
 import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
+import { askOverwrite } from "./overwritePrompt";
 
 /** Programmatic options (API and tests): given types skip the type picker; `ifExists` skips the overwrite question. */
 export interface QuantizeCommandOptions {
@@ -377,11 +378,6 @@ async function pickImportanceMatrix(): Promise<string | undefined> {
     filters: { "Importance matrix": ["gguf", "dat", "imatrix"], "All files": ["*"] },
   });
   return picked?.[0]?.fsPath;
-}
-
-async function askOverwrite(output: string): Promise<"overwrite" | "skip"> {
-  const answer = await vscode.window.showWarningMessage(`${path.basename(output)} already exists.`, { modal: true, detail: output }, "Overwrite", "Skip");
-  return answer === "Overwrite" ? "overwrite" : "skip";
 }
 
 /** The core quantizer's UserError for an already-quantized input (the one error with a "do it anyway" answer). */

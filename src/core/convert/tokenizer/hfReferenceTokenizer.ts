@@ -6,6 +6,7 @@
 import { TokenizerLoader } from "@lenml/tokenizers";
 import { isObject, type HfTokenizerFiles } from "./hfTokenizerFiles";
 import { mergeIndicesWithin, TextPieceIndex, textForms } from "./mergesWithinText";
+import { BYTE_TOKEN } from "./vocabularyExport";
 
 /** The part of the HF tokenizer the export and the tests use. */
 export interface HfReferenceTokenizer {
@@ -55,6 +56,3 @@ function withMergesFor(files: HfTokenizerFiles, texts: readonly string[]): Reado
   }
   return { ...files.tokenizerJson, model: { ...model, vocab, merges } };
 }
-
-/** SentencePiece byte-fallback tokens, `<0x0A>`. */
-const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;

@@ -21,7 +21,7 @@ export interface ExportedVocabulary {
 const SPIECE_UNDERLINE = "\u2581";
 
 /** Byte-fallback tokens `<0x00>` … `<0xFF>`. */
-const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
+export const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
 
 /** The byte-level BPE vocabulary, as convert_hf_to_gguf.py `get_vocab_base` lists it. */
 export function exportBpeVocabulary(files: HfTokenizerFiles, vocabSize: number | undefined): ExportedVocabulary {
