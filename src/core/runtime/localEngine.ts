@@ -192,9 +192,9 @@ export class LocalCompletionEngine implements CompletionEngine {
     }
     this.crashesInARow = 0;
     let notice: string | undefined;
-    if (info.fallback && !this.noticeShown) {
+    if (info.fallbackNotice !== undefined && !this.noticeShown) {
       this.noticeShown = true;
-      notice = `Completing from the text before the cursor only: ${info.reason}.`;
+      notice = info.fallbackNotice;
     }
     const result: CompletionResult = {
       text: reply.text,

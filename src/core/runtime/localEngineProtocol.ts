@@ -41,8 +41,8 @@ export interface LoadedModelInfo {
   readonly templateLabel: string;
   readonly family: string;
   readonly layout: PromptLayout;
-  readonly fallback: boolean;
-  readonly reason: string;
+  /** `fallbackNotice` of the detection: set when the model has no FIM tokens and completes from the prefix only. */
+  readonly fallbackNotice?: string;
   readonly contextSize: number;
   readonly loadMs: number;
 }

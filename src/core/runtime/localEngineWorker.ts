@@ -9,7 +9,7 @@
  * with `compareContextTokens` + `eraseContextTokenRanges`.
  */
 import type { LlamaContextSequence, LlamaModel, Token, TokenBias } from "node-llama-cpp" with { "resolution-mode": "import" };
-import { detectFimTemplate } from "../completion/modelFamilyDetection";
+import { detectFimTemplate, fallbackNotice } from "../completion/modelFamilyDetection";
 import { buildFimPrompt, cutAtStopSequence, type FimFamily, type FimTemplate } from "../completion/fimTemplates";
 import { tokenizeFimPrompt } from "../completion/fimPromptTokens";
 import { describeError, UserError } from "../errors";
@@ -107,14 +107,14 @@ async function load(message: LoadMessage): Promise<LoadedModel> {
       if (model.isEogToken(id as Token)) tokenBias.set(id as Token, "never");
     }
   }
+  const notice = fallbackNotice(detection);
   send({
     type: "loaded",
     info: {
       templateLabel: template.label,
       family: template.family,
       layout,
-      fallback: detection.fallback,
-      reason: detection.reason,
+      ...(notice === undefined ? {} : { fallbackNotice: notice }),
       contextSize: context.contextSize,
       loadMs: Date.now() - started,
     },
