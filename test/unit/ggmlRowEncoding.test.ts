@@ -101,11 +101,11 @@ test("pairs ggml does not do are left to JavaScript (undefined), and a chunk tha
   assert.equal(encoder.encode("BF16", GgmlType.Q8_0, new Uint8Array(2 * 33)), undefined);
 });
 
-test("a converted tensor big enough for ggml (8 MiB) gives the same bytes as encoding it in JavaScript", async () => {
+test("a converted tensor big enough for ggml (12 MiB, 3 chunks) gives the same bytes as encoding it in JavaScript; a chunk stays intact while the next is made", async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "slm-ggml-encoding-"));
   try {
     const rows = 1024;
-    const columns = 4096;
+    const columns = 6144;
     const bytes = sampleBytes("BF16", rows * columns, 9);
     const file = path.join(dir, "weights.bin");
     await writeFile(file, bytes);
@@ -113,7 +113,14 @@ test("a converted tensor big enough for ggml (8 MiB) gives the same bytes as enc
     for (const ggmlType of [GgmlType.F16, GgmlType.Q8_0, GgmlType.F32]) {
       const source = plannedTensorSource({ name: "w", shape: [rows, columns], source: { kind: "checkpoint", tensor: "w", transforms: [] } }, tensor, ggmlType);
       const parts: Uint8Array[] = [];
-      for await (const chunk of source.chunks()) parts.push(Uint8Array.from(chunk));
+      let previous: Uint8Array | undefined;
+      for await (const chunk of source.chunks()) {
+        // The GGUF writer may still be writing the previous chunk while this one is encoded.
+        if (previous !== undefined) assert.ok(Buffer.from(previous).equals(parts.at(-1) ?? new Uint8Array(0)), `ggml type ${ggmlType}: the previous chunk changed`);
+        parts.push(Uint8Array.from(chunk));
+        previous = chunk;
+      }
+      assert.ok(parts.length >= 3);
       const actual = Buffer.concat(parts);
       assert.ok(actual.equals(javascriptEncoding("BF16", ggmlType, bytes)), `ggml type ${ggmlType}`);
     }

@@ -141,6 +141,40 @@ test("streamed tensor data (GgufTensorDataSource) is written in place; zero runs
   assert.ok(progress.every(([done], i) => i === 0 || done >= (progress[i - 1]?.[0] ?? 0)), "progress goes forward");
 });
 
+test("a source may refill a chunk's buffer two chunks later: the writer overlaps one write with the next chunk, never more", async () => {
+  const chunkBytes = 3 * 1024 * 1024; // several 1 MiB write calls per chunk, so a write is still running while the next chunk is made
+  const chunkCount = 12;
+  const byteLength = chunkBytes * chunkCount;
+  const fill = (buffer: Uint8Array, index: number): void => {
+    for (let at = 0; at < buffer.byteLength; at += 4096) buffer[at] = index + 1;
+    buffer.fill(index + 1, 0, 64);
+  };
+  const source: GgufTensorDataSource = {
+    byteLength,
+    async *chunks() {
+      const buffers = [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)];
+      for (let index = 0; index < chunkCount; index += 1) {
+        const buffer = buffers[index % 2] ?? new Uint8Array(0);
+        // Yield to the event loop first, as a real source (a file read, an encoder) does.
+        await new Promise((resolve) => setImmediate(resolve));
+        fill(buffer, index);
+        yield buffer;
+      }
+    },
+  };
+  const target = path.join(dir, "two-buffers.gguf");
+  await writeGgufFile(target, { metadata: new Map(), tensors: [{ name: "w", dims: [byteLength / 4], ggmlType: GgmlType.F32, data: source }] });
+  const file = await readGgufFile(target);
+  const tensor = file.tensors[0];
+  assert.ok(tensor);
+  const data = await collect(readTensorData(file, tensor));
+  for (let index = 0; index < chunkCount; index += 1) {
+    const expected = new Uint8Array(chunkBytes);
+    fill(expected, index);
+    assert.ok(Buffer.from(expected).equals(data.subarray(index * chunkBytes, (index + 1) * chunkBytes)), `chunk ${index} was overwritten before it was written`);
+  }
+});
+
 test("the writer checks tensor data length, shape, type, names and value ranges", () => {
   const tensor = { name: "t", dims: [32, 2], ggmlType: GgmlType.Q8_0, data: new Uint8Array(68) };
   const write = (overrides: object, metadata: Map<string, GgufValue> = new Map()) => () => encodeGguf({ metadata, tensors: [{ ...tensor, ...overrides }] });

@@ -42,8 +42,9 @@ interface GgmlRowFunctions {
 export interface GgmlRowEncoder {
   /**
    * `bytes` (whole elements of `dtype`; for Q8_0 a multiple of 32 of them) encoded as `ggmlType`, bit-identical to
-   * `encodeFloat32(decodeToFloat32(...))`, or undefined when this pair is left to JavaScript. The result lives in a
-   * buffer that the next call reuses: use it before asking for another.
+   * `encodeFloat32(decodeToFloat32(...))`, or undefined when this pair is left to JavaScript. The result lives in one
+   * of two buffers used in turn: it stays valid during the next call (a writer may still be writing it) and is
+   * overwritten by the one after.
    */
   encode(dtype: SupportedSafetensorsDtype, ggmlType: number, bytes: Uint8Array): Promise<Uint8Array> | undefined;
 }
@@ -159,8 +160,11 @@ async function checkAgainstJavaScript(functions: GgmlRowFunctions): Promise<{ re
  */
 function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeWidening: ReadonlySet<"F16" | "BF16">, checkFinite: boolean): GgmlRowEncoder {
   const buffers = new Map<string, Uint8Array>();
-  /** A reused buffer of at least `byteLength` bytes per purpose. */
+  /** Which of the two result buffers this call fills. */
+  let turn = 0;
+  /** A reused buffer of at least `byteLength` bytes per purpose and turn. */
   const scratch = (purpose: string, byteLength: number): Uint8Array => {
+    purpose = `${purpose}-${turn}`;
     let buffer = buffers.get(purpose);
     if (buffer === undefined || buffer.byteLength < byteLength) {
       buffer = new Uint8Array(byteLength);
@@ -216,6 +220,7 @@ function createEncoder(functions: GgmlRowFunctions, parallelism: number, nativeW
   };
   return {
     encode(dtype, ggmlType, bytes) {
+      turn ^= 1;
       const count = bytes.byteLength / (dtype === "F32" ? 4 : 2);
       if (ggmlType === GgmlType.F32 && dtype !== "F32") {
         return widen(dtype, bytes, count).then((values) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength));

@@ -15,6 +15,10 @@ import { GgufValueTag, type GgufArray, type GgufMetadata, type GgufValue } from 
 /** Tensor data produced piece by piece, so a large model never has to be held in memory. */
 export interface GgufTensorDataSource {
   readonly byteLength: number;
+  /**
+   * The data in order. The writer may still be writing a chunk while it asks for the next one, and is done with it
+   * before it asks for the one after: a source that reuses buffers needs at least two in turn.
+   */
   chunks(): AsyncIterable<Uint8Array>;
   /**
    * Set when the data is exactly `byteLength` bytes of a file from `offset` (a tensor copied as it is): the writer
@@ -135,17 +139,32 @@ async function writeTensorData(
   const copied = tensor.data.fileRange === undefined ? 0 : await copyRange(handle, tensor.data.fileRange, byteLength, start, signal, report);
   if (copied === byteLength) return;
   let position = 0;
-  for await (const chunk of tensor.data.chunks()) {
-    throwIfAborted(signal);
-    if (position + chunk.byteLength > byteLength) {
-      throw new RangeError(`tensor '${tensor.name}': data source yielded more than its ${byteLength} bytes`);
+  // One write in flight while the source reads and encodes the next chunk (both cores busy instead of taking turns).
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for await (const chunk of tensor.data.chunks()) {
+      throwIfAborted(signal);
+      if (position + chunk.byteLength > byteLength) {
+        throw new RangeError(`tensor '${tensor.name}': data source yielded more than its ${byteLength} bytes`);
+      }
+      // Rewriting what the range copy already wrote is harmless (same bytes, same place); only new bytes count as progress.
+      if (position + chunk.byteLength > copied) {
+        const newBytes = Math.min(chunk.byteLength, position + chunk.byteLength - copied);
+        const at = start + position;
+        await writing;
+        writing = writeSparse(handle, chunk, at).then(() => {
+          report(newBytes);
+        });
+        // A failure is seen where `writing` is awaited; this only keeps it from counting as unhandled meanwhile.
+        writing.catch(() => undefined);
+      }
+      position += chunk.byteLength;
     }
-    // Rewriting what the range copy already wrote is harmless (same bytes, same place); only new bytes count as progress.
-    if (position + chunk.byteLength > copied) {
-      await writeSparse(handle, chunk, start + position);
-      report(Math.min(chunk.byteLength, position + chunk.byteLength - copied));
-    }
-    position += chunk.byteLength;
+    await writing;
+  } catch (error) {
+    // Never leave a write running into a file that the caller is about to close and remove.
+    await writing.catch(() => undefined);
+    throw error;
   }
   if (position !== byteLength) throw new RangeError(`tensor '${tensor.name}': data source yielded ${position} of its ${byteLength} bytes`);
 }
