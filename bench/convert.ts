@@ -13,14 +13,18 @@
  * each run `--reps` times, alternating, each after `sync` (the page cache then starts clean for both: a run that
  * follows gigabytes of writes is otherwise throttled by their writeback, which made single runs vary 3×); medians.
  *
+ * Each is measured twice over (`--cache`): "warm", the checkpoint read through just before (cp is then a memory copy,
+ * and the converter's fixed costs weigh most), and "cold", the checkpoint's files dropped from the page cache first
+ * (posix_fadvise DONTNEED, for cp's source as for the converter's folder), as for a checkpoint downloaded earlier.
+ *
  * Checkpoints are cached in .cache/bench-convert/ (written by our safetensors writer, once).
  *
- *   npx tsx bench/convert.ts [--sizes 5,16] [--outtypes auto,f16,q8_0] [--reps 3] [--dir .cache/bench-convert]
+ *   npx tsx bench/convert.ts [--sizes 5,16] [--outtypes auto,f16,q8_0] [--cache warm,cold] [--reps 3] [--dir .cache/bench-convert]
  */
 import { execFile, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { convertCheckpointInProcess } from "../src/core/convert/checkpointConversion";
@@ -29,6 +33,7 @@ import { exportTokenizer } from "../src/core/convert/tokenizer/tokenizerExport";
 import { writeSafetensorsFile, type SafetensorsTensorToWrite } from "../src/core/safetensors/safetensorsWriter";
 import { repositoryRoot } from "../test/fixtures/llamaCppSource";
 import { median } from "./benchNumbers";
+import { preparePageCache, type PageCacheState } from "./pageCacheAdvice";
 
 const execFileAsync = promisify(execFile);
 
@@ -157,9 +162,14 @@ async function settle(): Promise<void> {
   await execFileAsync("sync");
 }
 
-async function timeCp(source: string, target: string): Promise<number> {
+async function checkpointFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).map((name) => path.join(dir, name));
+}
+
+async function timeCp(source: string, target: string, cache: PageCacheState): Promise<number> {
   await rm(target, { force: true });
   await settle();
+  await preparePageCache([source], cache);
   const started = performance.now();
   await execFileAsync("cp", [source, target]);
   const seconds = (performance.now() - started) / 1000;
@@ -179,6 +189,7 @@ async function main(): Promise<void> {
   for (let index = 0; index < argv.length; index += 2) options.set((argv[index] ?? "").replace(/^--/, ""), argv[index + 1] ?? "");
   const sizes = (options.get("sizes") ?? "5,16").split(",").map(Number);
   const outTypes = (options.get("outtypes") ?? "auto,f16,q8_0").split(",");
+  const caches = (options.get("cache") ?? "warm,cold").split(",").filter((cache): cache is PageCacheState => cache === "warm" || cache === "cold");
   const reps = Number(options.get("reps") ?? "3");
   const root = path.resolve(options.get("dir") ?? path.join(repositoryRoot(), ".cache", "bench-convert"));
   await mkdir(root, { recursive: true });
@@ -186,20 +197,21 @@ async function main(): Promise<void> {
   const rssTarget = 2 * largestTensor + 200 * 1024 * 1024;
   const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   console.log(`largest tensor ${mb(largestTensor)} (bf16 embedding); RSS target ≤ ${mb(rssTarget)}; throughput target ≥ 0.5 × cp`);
-  console.log(`each line: the median of ${reps} runs of cp and of the conversion, alternating, each after \`sync\`; ratio = cp ÷ convert`);
+  console.log(`each line: the median of ${reps} runs of cp and of the conversion, alternating, each after \`sync\` and with the checkpoint read through (warm) or dropped from the page cache (cold); ratio = cp ÷ convert`);
   for (const layers of sizes) {
     const dir = await ensureCheckpoint(root, layers);
     const source = path.join(dir, "model.safetensors");
     const sourceSize = (await stat(source)).size;
-    for (const outType of outTypes) {
+    for (const [cache, outType] of caches.flatMap((cache) => outTypes.map((outType) => [cache, outType] as const))) {
       if (!isConvertOutTypeRequest(outType)) throw new Error(`bad outtype ${outType}`);
       const out = path.join(root, `out-${layers}l-${outType}.gguf`);
       const cpRuns: number[] = [];
       const reports: ChildReport[] = [];
       for (let rep = 0; rep < reps; rep += 1) {
-        cpRuns.push(await timeCp(source, path.join(root, "cp-copy.safetensors")));
+        cpRuns.push(await timeCp(source, path.join(root, "cp-copy.safetensors"), cache));
         await rm(out, { force: true });
         await settle();
+        await preparePageCache(await checkpointFiles(dir), cache);
         reports.push(await convertInChild(dir, out, outType));
         await rm(out, { force: true });
       }
@@ -210,7 +222,7 @@ async function main(): Promise<void> {
       const maxRss = Math.max(...reports.map((report) => report.maxRssBytes));
       const outputSize = reports[0]?.outputSize ?? 0;
       console.log(
-        `${layers} layers, ${mb(sourceSize)} bf16 → ${outType}: convert ${seconds.toFixed(2)} s (tokenizer export ${tokenizerSeconds.toFixed(2)} s, ` +
+        `${layers} layers, ${mb(sourceSize)} bf16 → ${outType}, ${cache === "warm" ? "warm (checkpoint in the page cache)" : "cold (checkpoint read from disk)"}: convert ${seconds.toFixed(2)} s (tokenizer export ${tokenizerSeconds.toFixed(2)} s, ` +
           `rest ${tensorSeconds.toFixed(2)} s = ${mb(sourceSize / tensorSeconds)}/s), cp ${cpSeconds.toFixed(2)} s; ` +
           `ratio ${(cpSeconds / seconds).toFixed(2)} × cp (without the tokenizer ${(cpSeconds / tensorSeconds).toFixed(2)} × cp); peak RSS ${mb(maxRss)} (${maxRss <= rssTarget ? "≤" : ">"} target); output ${mb(outputSize)}`,
       );
