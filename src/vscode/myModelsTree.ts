@@ -11,7 +11,8 @@ import type { LocalModels } from "./localModels";
 export interface MyModelsGroupNode {
   readonly kind: "group";
   readonly source: ModelSource;
-  readonly folder: string;
+  /** The folders the group's models come from (Ollama and LM Studio may have several). */
+  readonly folders: readonly string[];
   readonly children: readonly MyModelsNode[];
 }
 export interface MyModelsModelNode {
@@ -91,13 +92,13 @@ export function buildRoots(scan: ModelStoreScan, modelsDirectoryProblem: string 
   } else if (!scan.modelsDirectory.exists && own.length === 0) {
     own.push({ kind: "hint", id: "hint:modelsDirectoryMissing", label: "The models folder does not exist", tooltip: `${scan.modelsDirectory.path} does not exist. Create it, or change slmLab.modelsDirectory.`, command: openSettings });
   }
-  if (own.length > 0) roots.push({ kind: "group", source: "models-folder", folder: scan.modelsDirectory.path, children: own });
+  if (own.length > 0) roots.push({ kind: "group", source: "models-folder", folders: [scan.modelsDirectory.path], children: own });
   const hub = scan.models.filter((model) => model.source === "huggingface-cache").map((model): MyModelsNode => ({ kind: "model", model }));
-  if (hub.length > 0 && scan.huggingFaceCache !== undefined) roots.push({ kind: "group", source: "huggingface-cache", folder: scan.huggingFaceCache.path, children: hub });
+  if (hub.length > 0 && scan.huggingFaceCache !== undefined) roots.push({ kind: "group", source: "huggingface-cache", folders: [scan.huggingFaceCache.path], children: hub });
   for (const source of ["lm-studio", "ollama"] as const) {
     const models = scan.models.filter((model) => model.source === source).map((model): MyModelsNode => ({ kind: "model", model }));
     const folders = (scan.otherStores ?? []).filter((store) => store.source === source && store.exists).map((store) => store.path);
-    if (models.length > 0) roots.push({ kind: "group", source, folder: folders.join(", "), children: models });
+    if (models.length > 0) roots.push({ kind: "group", source, folders, children: models });
   }
   return roots;
 }
@@ -105,8 +106,8 @@ export function buildRoots(scan: ModelStoreScan, modelsDirectoryProblem: string 
 function groupItem(node: MyModelsGroupNode): vscode.TreeItem {
   const item = new vscode.TreeItem(GROUP_TITLES[node.source], vscode.TreeItemCollapsibleState.Expanded);
   item.id = `group:${node.source}`;
-  item.description = tildify(node.folder);
-  item.tooltip = node.folder;
+  item.description = node.folders.map(tildify).join(", ");
+  item.tooltip = node.folders.join("\n");
   item.contextValue = TreeItemContext.group;
   item.iconPath = new vscode.ThemeIcon(node.source === "models-folder" ? "folder-library" : node.source === "huggingface-cache" ? "archive" : "lock");
   return item;
@@ -159,10 +160,8 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (char) => `\\${char}`);
 }
 
-function tildify(folders: string): string {
+/** A folder under the home folder as ~/…, for a description that fits the side bar. */
+function tildify(folder: string): string {
   const home = os.homedir();
-  return folders
-    .split(", ")
-    .map((folder) => (folder === home || folder.startsWith(`${home}/`) ? `~${folder.slice(home.length)}` : folder))
-    .join(", ");
+  return folder === home || folder.startsWith(`${home}/`) ? `~${folder.slice(home.length)}` : folder;
 }
