@@ -5,7 +5,6 @@
  * `onDidAppendBenchRecord` (the Compare Quantizations panel listens) and shows a summary.
  */
 
-import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import { benchBaselineCacheDir, benchHistoryPath, appendBenchRecord } from "../core/bench/benchHistory";
@@ -19,6 +18,7 @@ import { Disposable, toDisposable } from "./lifecycle";
 import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
 import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
+import { threadsFromSetting } from "../core/runtime/threadCount";
 
 /** llama-perplexity's default -c, the chunk size of the quality measurement. */
 export const DEFAULT_QUALITY_CONTEXT = 512;
@@ -99,7 +99,7 @@ export class BenchmarkCommand extends Disposable {
       options.text !== undefined ? { kind: "inline", ...options.text } : evalText === "" ? { kind: "bundled" } : { kind: "file", path: evalText };
     const request: BenchRequest = {
       modelPath,
-      threads: options.threads ?? (values.threads > 0 ? values.threads : Math.max(1, os.availableParallelism())),
+      threads: options.threads ?? threadsFromSetting(values.threads),
       promptTokens: options.promptTokens ?? values.benchPromptTokens,
       generatedTokens: options.generatedTokens ?? values.benchGenerateTokens,
       repetitions: options.repetitions ?? values.benchRepetitions,

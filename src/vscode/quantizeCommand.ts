@@ -5,8 +5,7 @@
  * cancellable progress notification. Outputs go next to the input in the models folder as `<stem>-<TYPE>.gguf`.
  */
 
-import { existsSync, readFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { CancelledError, describeError, UserError } from "../core/errors";
@@ -21,6 +20,7 @@ import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
 import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
 import { askOverwrite } from "./overwritePrompt";
+import { threadsFromSetting } from "../core/runtime/threadCount";
 
 /** Programmatic options (API and tests): given types skip the type picker; `ifExists` skips the overwrite question. */
 export interface QuantizeCommandOptions {
@@ -213,8 +213,7 @@ export class QuantizeCommand extends Disposable {
 
   /** `slmLab.threads`, where 0 means the machine's physical cores. */
   private threads(): number {
-    const configured = this.ctx.settings.values.threads;
-    return configured > 0 ? configured : physicalCoreCount();
+    return threadsFromSetting(this.ctx.settings.values.threads);
   }
 
 
@@ -385,19 +384,3 @@ function isAlreadyQuantizedError(error: unknown): boolean {
   return error instanceof UserError && error.message.includes(" is already quantized ");
 }
 
-/** Physical cores (llama.cpp's own default): unique (physical id, core id) pairs of /proc/cpuinfo; else logical CPUs. */
-function physicalCoreCount(): number {
-  const logical = Math.max(1, os.availableParallelism());
-  if (process.platform !== "linux") return logical;
-  try {
-    const cores = new Set<string>();
-    for (const block of readFileSync("/proc/cpuinfo", "utf8").split(/\n\s*\n/)) {
-      const physical = /^physical id\s*:\s*(\d+)/m.exec(block)?.[1];
-      const core = /^core id\s*:\s*(\d+)/m.exec(block)?.[1];
-      if (physical !== undefined && core !== undefined) cores.add(`${physical}:${core}`);
-    }
-    return cores.size > 0 ? Math.min(cores.size, logical) : logical;
-  } catch {
-    return logical;
-  }
-}

@@ -9,6 +9,7 @@ import { type CliCommand } from "../cliCommand";
 import { ExitCode } from "../cliFailure";
 import { CliUsageError } from "../cliUsageError";
 import { resolveInputFile } from "../inputFile";
+import { physicalCoreCount } from "../../core/runtime/threadCount";
 
 const HELP = "slm-lab help bench";
 
@@ -36,7 +37,7 @@ export const benchCommand: CliCommand = {
     "$SLM_LAB_MODELS_DIR or ~/.cache/slm-lab, or --store D). Ctrl+C stops at once.",
   ].join("\n"),
   options: [
-    { name: "threads", short: "t", kind: "value", valueName: "N", description: "Threads for llama.cpp (default: the number of CPUs)." },
+    { name: "threads", short: "t", kind: "value", valueName: "N", description: "Threads for llama.cpp (default: the physical cores, as llama-bench)." },
     { name: "prompt", short: "p", kind: "value", valueName: "N", description: "Prompt tokens for pp (default 512; 0 skips)." },
     { name: "gen", short: "n", kind: "value", valueName: "N", description: "Generated tokens for tg (default 128; 0 skips)." },
     { name: "repetitions", short: "r", kind: "value", valueName: "N", description: "Repetitions (default 3)." },
@@ -66,7 +67,7 @@ export const benchCommand: CliCommand = {
       if (!Number.isInteger(value) || value < min) throw new CliUsageError(`option '--${name}' needs a whole number of at least ${min}, not '${text}'.`, HELP);
       return value;
     };
-    const threads = whole("threads", Math.max(1, os.availableParallelism()), 1);
+    const threads = whole("threads", physicalCoreCount(), 1);
     const promptTokens = whole("prompt", 512, 0);
     const generatedTokens = whole("gen", 128, 0);
     const repetitions = whole("repetitions", 3, 1);

@@ -9,6 +9,7 @@ import { type CliCommand } from "../cliCommand";
 import { ExitCode } from "../cliFailure";
 import { CliUsageError } from "../cliUsageError";
 import { resolveInputFile } from "../inputFile";
+import { physicalCoreCount } from "../../core/runtime/threadCount";
 
 const HELP = "slm-lab help complete";
 
@@ -47,7 +48,7 @@ export const completeCommand: CliCommand = {
     { name: "file", kind: "value", valueName: "F", description: "The source file to complete in." },
     { name: "line", kind: "value", valueName: "L", description: "Line of the cursor (1-based)." },
     { name: "col", kind: "value", valueName: "C", description: "Column of the cursor (1-based)." },
-    { name: "threads", kind: "value", valueName: "N", description: "Threads for llama.cpp (default 2)." },
+    { name: "threads", kind: "value", valueName: "N", description: "Threads for llama.cpp (default: the physical cores)." },
     { name: "max-tokens", kind: "value", valueName: "N", description: "Most tokens to generate (default 64)." },
     { name: "context", kind: "value", valueName: "N", description: "Context size in tokens (default 4096)." },
     { name: "json", kind: "flag", description: "Print JSON with the suggestion, the raw text and the timings." },
@@ -63,7 +64,7 @@ export const completeCommand: CliCommand = {
     const line = positiveInteger(args.value("line"), "line", 0);
     const column = positiveInteger(args.value("col"), "col", 0);
     if (line === 0 || column === 0) throw new CliUsageError("complete: needs --line L and --col C.", HELP);
-    const threads = positiveInteger(args.value("threads"), "threads", 2);
+    const threads = positiveInteger(args.value("threads"), "threads", physicalCoreCount());
     const maxTokens = positiveInteger(args.value("max-tokens"), "max-tokens", 64);
     const contextSize = positiveInteger(args.value("context"), "context", 4096);
 

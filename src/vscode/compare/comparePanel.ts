@@ -23,6 +23,7 @@ import type { Ctx } from "../ctx";
 import { Disposable, toDisposable } from "../lifecycle";
 import type { LocalModels } from "../localModels";
 import { renderCompareHtml } from "./compareHtml";
+import { threadsFromSetting } from "../../core/runtime/threadCount";
 
 export const COMPARE_VIEW_TYPE = "slmLab.compareQuantizations";
 
@@ -173,7 +174,7 @@ export class ComparePanel extends Disposable {
     const evalText = values.benchEvalText.trim();
     return {
       modelPath,
-      threads: values.threads > 0 ? values.threads : Math.max(1, os.availableParallelism()),
+      threads: threadsFromSetting(values.threads),
       promptTokens: values.benchPromptTokens,
       generatedTokens: values.benchGenerateTokens,
       repetitions: values.benchRepetitions,

@@ -6,7 +6,6 @@
  * change or the user retries (a corrupt model stays broken); otherwise for a short back-off (an endpoint may come
  * back, a crashed engine restarts).
  */
-import os from "node:os";
 import * as vscode from "vscode";
 import { describeError, UserError } from "../../core/errors";
 import { readGgufSummary } from "../../core/gguf/ggufModelSummary";
@@ -17,6 +16,7 @@ import { Disposable, toDisposable } from "../lifecycle";
 import type { SettingName } from "../settingsSchema";
 import { engineConfigFor, engineConfigKey, type EngineConfigOutcome } from "./completionEngineConfig";
 import { errorSummary, type CompletionStatus } from "./completionStatus";
+import { threadsFromSetting } from "../../core/runtime/threadCount";
 
 /** SecretStorage key of the remote endpoint's API key. */
 export const COMPLETION_API_KEY_SECRET = "slmLab.completion.apiKey";
@@ -82,7 +82,7 @@ export class CompletionEngineHost extends Disposable {
       endpoint: values.completionEndpoint,
       endpointModel: values.completionEndpointModel,
       contextSize: values.completionContextSize,
-      threads: values.threads > 0 ? values.threads : defaultThreads(),
+      threads: threadsFromSetting(values.threads),
       gpuLayers: values.gpuLayers,
       ...(this.apiKey === undefined ? {} : { apiKey: this.apiKey }),
     });
@@ -184,8 +184,3 @@ async function checkModelFile(modelPath: string): Promise<void> {
   }
 }
 
-/** Threads when slmLab.threads is 0: half the logical CPUs (about the physical cores), at least 1. */
-function defaultThreads(): number {
-  const logical = os.availableParallelism();
-  return logical <= 2 ? logical : Math.floor(logical / 2);
-}

@@ -4,7 +4,6 @@
  * variant to complete them with the local engine under a cancellable progress notification, shows the table in a
  * Markdown document and the log, and appends the scores (never the code) to the models folder's quality history.
  */
-import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import {
@@ -27,6 +26,7 @@ import type { Ctx } from "../ctx";
 import { Disposable } from "../lifecycle";
 import type { LocalModels } from "../localModels";
 import { relativePath } from "./extraContextTracker";
+import { threadsFromSetting } from "../../core/runtime/threadCount";
 
 /** Programmatic options (API and tests): given values skip the pickers. */
 export interface QualityCommandOptions {
@@ -74,7 +74,7 @@ export class CompletionQualityCommand extends Disposable {
       const maxTokens = options.maxTokens ?? 32;
       const lines = sampleHeldOutLines(files, { count: options.lines ?? 20, seed });
       if (lines.length === 0) throw new UserError("The files have no lines worth predicting (only blank, short or comment lines).");
-      const threads = this.ctx.settings.values.threads > 0 ? this.ctx.settings.values.threads : Math.max(1, Math.floor(os.availableParallelism() / 2));
+      const threads = threadsFromSetting(this.ctx.settings.values.threads);
       const contextSize = Math.min(this.ctx.settings.values.completionContextSize, 2048);
       this.ctx.log.info(`Completion quality: ${lines.length} lines from ${files.length} file(s), seed ${seed}, ${variants.length} variant(s), ${threads} threads`);
 
