@@ -56,8 +56,9 @@ export class ConvertCommand extends Disposable {
 
   /** The command; never throws. `argument`: a checkpoint folder (string or Uri), else the user picks one. */
   async run(argument: unknown, options: ConvertCommandOptions = {}): Promise<ConvertCommandOutcome | undefined> {
+    let dir: string | undefined;
     try {
-      const dir = typeof argument === "string" ? argument : argument instanceof vscode.Uri ? argument.fsPath : await this.pickCheckpoint();
+      dir = typeof argument === "string" ? argument : argument instanceof vscode.Uri ? argument.fsPath : await this.pickCheckpoint();
       if (dir === undefined) return undefined;
       const outType = options.outType ?? (await pickOutType());
       if (outType === undefined) return undefined;
@@ -72,7 +73,8 @@ export class ConvertCommand extends Disposable {
       return await this.convert(dir, output, outType, overwrite, options);
     } catch (error) {
       this.ctx.log.error(`Convert: ${describeError(error)}`);
-      void vscode.window.showErrorMessage(describeError(error));
+      // Says which checkpoint failed: the error itself names only the file inside it.
+      void vscode.window.showErrorMessage(dir === undefined ? describeError(error) : `Cannot convert ${path.basename(dir)}: ${describeError(error)}`);
       return { status: "failed", error: describeError(error) };
     }
   }
