@@ -19,6 +19,7 @@ import type { LocalModels } from "./localModels";
 import type { ModelCommandArgument } from "./modelCommands";
 import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
 import { threadsFromSetting } from "../core/runtime/threadCount";
+import { withCancellableProgress } from "./cancellableProgress";
 
 /** llama-perplexity's default -c, the chunk size of the quality measurement. */
 export const DEFAULT_QUALITY_CONTEXT = 512;
@@ -119,31 +120,10 @@ export class BenchmarkCommand extends Disposable {
     const name = path.basename(modelPath);
     let record: BenchRecord;
     try {
-      record = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Benchmarking ${name}`, cancellable: true },
-        async (progress, token) => {
-          const abort = new AbortController();
-          const onAbort = (): void => { abort.abort(); };
-          const onCancel = token.onCancellationRequested(onAbort);
-          this.disposed.signal.addEventListener("abort", onAbort, { once: true });
-          options.signal?.addEventListener("abort", onAbort, { once: true });
-          if (options.signal?.aborted === true) abort.abort();
-          let reported = 0;
-          try {
-            return await runBench(request, {
-              signal: abort.signal,
-              onProgress: (step) => {
-                const percent = step.fraction * 100;
-                progress.report({ message: step.message, increment: Math.max(0, percent - reported) });
-                reported = Math.max(reported, percent);
-              },
-            });
-          } finally {
-            onCancel.dispose();
-            this.disposed.signal.removeEventListener("abort", onAbort);
-            options.signal?.removeEventListener("abort", onAbort);
-          }
-        },
+      record = await withCancellableProgress(
+        `Benchmarking ${name}`,
+        (progress) => runBench(request, { signal: progress.signal, onProgress: (step) => { progress.report(step.fraction, step.message); } }),
+        [this.disposed.signal, options.signal],
       );
     } catch (error) {
       if (error instanceof CancelledError) {

@@ -17,6 +17,7 @@ import type { Ctx } from "./ctx";
 import { Disposable } from "./lifecycle";
 import { askOverwrite } from "./overwritePrompt";
 import type { LocalModels } from "./localModels";
+import { withCancellableProgress } from "./cancellableProgress";
 
 /** Programmatic options (API and tests): given values skip the pickers and questions. */
 export interface ConvertCommandOptions {
@@ -80,27 +81,18 @@ export class ConvertCommand extends Disposable {
   }
 
   private async convert(dir: string, output: string, outType: ConvertOutTypeRequest, overwrite: boolean, options: ConvertCommandOptions): Promise<ConvertCommandOutcome> {
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Converting ${path.basename(dir)} to GGUF`, cancellable: true },
-      async (progress, token): Promise<ConvertCommandOutcome> => {
-        const abort = new AbortController();
-        const onCancel = token.onCancellationRequested(() => { abort.abort(); });
-        const onExternal = (): void => { abort.abort(); };
-        options.signal?.addEventListener("abort", onExternal, { once: true });
-        if (options.signal?.aborted === true) abort.abort();
-        let reported = 0;
+    const outcome = await withCancellableProgress(
+      `Converting ${path.basename(dir)} to GGUF`,
+      async (progress): Promise<ConvertCommandOutcome> => {
         try {
           const result = await convertCheckpoint({
             checkpointDir: dir,
             outFile: output,
             outType,
             overwrite,
-            signal: abort.signal,
+            signal: progress.signal,
             onProgress: (step: ConvertProgress) => {
-              const percent = step.fraction * 100;
-              const message = step.phase === "converting" ? `${step.tensorsDone}/${step.tensorCount} ${step.tensorName ?? ""}` : step.phase;
-              progress.report({ message, increment: Math.max(0, percent - reported) });
-              reported = Math.max(reported, percent);
+              progress.report(step.fraction, step.phase === "converting" ? `${step.tensorsDone}/${step.tensorCount} ${step.tensorName ?? ""}` : step.phase);
             },
           });
           this.ctx.log.info(`Converted ${dir} to ${output}: ${result.architecture} ${result.outType}, ${formatBytes(result.outputSize)} in ${result.durationMs} ms`);
@@ -108,11 +100,9 @@ export class ConvertCommand extends Disposable {
         } catch (error) {
           if (error instanceof CancelledError) return { status: "cancelled", output };
           throw error;
-        } finally {
-          onCancel.dispose();
-          options.signal?.removeEventListener("abort", onExternal);
         }
       },
+      [options.signal],
     );
     if (outcome.status === "cancelled") {
       void vscode.window.showInformationMessage("Conversion cancelled: no partial output was kept.");

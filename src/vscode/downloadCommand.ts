@@ -22,6 +22,7 @@ import type { Ctx } from "./ctx";
 import { readHubToken } from "./hubSignInCommand";
 import { Disposable, toDisposable } from "./lifecycle";
 import type { LocalModels } from "./localModels";
+import { withCancellableProgress } from "./cancellableProgress";
 
 /** Programmatic arguments: a repo and the files to fetch skip both pickers. */
 export interface DownloadModelOptions {
@@ -85,15 +86,7 @@ export class DownloadCommand extends Disposable {
   }
 
   private async pickFiles(endpoint: string, repo: string, revision: string, token: string | undefined, entry: CatalogEntry | undefined): Promise<string[]> {
-    const all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing ${repo}…`, cancellable: true }, async (_progress, cancel) => {
-      const abort = new AbortController();
-      const listener = cancel.onCancellationRequested(() => { abort.abort(); });
-      try {
-        return await (await hubRepoFiles()).listHubRepoFiles({ endpoint, repo, revision, token, signal: abort.signal });
-      } finally {
-        listener.dispose();
-      }
-    });
+    const all = await withCancellableProgress(`Listing ${repo}…`, async ({ signal }) => (await hubRepoFiles()).listHubRepoFiles({ endpoint, repo, revision, token, signal }));
     const { isGgufFileName } = await hubRepoFiles();
     const ggufs = all.filter((file) => isGgufFileName(file.path)).sort((a, b) => a.path.localeCompare(b.path));
     if (ggufs.length === 0) {
@@ -117,48 +110,33 @@ export class DownloadCommand extends Disposable {
   private async downloadAll(endpoint: string, repo: string, revision: string, files: readonly string[], token: string | undefined, signal: AbortSignal | undefined): Promise<DownloadModelOutcome[]> {
     const cacheDir = resolveHuggingFaceHubCache();
     const outcomes: DownloadModelOutcome[] = [];
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Downloading from ${repo}`, cancellable: true }, async (progress, cancel) => {
-      const abort = new AbortController();
-      const onAbort = (): void => { abort.abort(); };
-      const listener = cancel.onCancellationRequested(onAbort);
-      this.disposed.signal.addEventListener("abort", onAbort, { once: true });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (signal?.aborted === true) abort.abort();
+    await withCancellableProgress(`Downloading from ${repo}`, async (progress) => {
       // A function, so the check after an await is not narrowed away by the one before it.
-      const cancelled = (): boolean => abort.signal.aborted;
-      try {
-        for (const [index, file] of files.entries()) {
-          if (abort.signal.aborted) {
+      const cancelled = (): boolean => progress.signal.aborted;
+      for (const [index, file] of files.entries()) {
+        if (cancelled()) {
+          outcomes.push({ file, status: "cancelled" });
+          continue;
+        }
+        const onProgress = (step: DownloadProgress): void => {
+          const fraction = step.totalBytes > 0 ? step.receivedBytes / step.totalBytes : 0;
+          progress.report((index + fraction) / files.length, progressMessage(files.length > 1 ? `${index + 1}/${files.length} ${file}` : file, step));
+        };
+        try {
+          const result = await downloadHubFile({ endpoint, repo, revision, path: file, cacheDir, token, signal: progress.signal, onProgress });
+          this.ctx.log.info(`Downloaded ${repo}/${file} (${formatBytes(result.size)}${result.alreadyPresent ? ", already present" : ""}) to ${result.localPath}`);
+          outcomes.push({ file, status: "done", localPath: result.localPath, blobPath: result.blobPath, sha256: result.sha256, size: result.size });
+        } catch (error) {
+          if (error instanceof CancelledError || cancelled()) {
             outcomes.push({ file, status: "cancelled" });
             continue;
           }
-          let reported = 0;
-          const onProgress = (step: DownloadProgress): void => {
-            const fraction = step.totalBytes > 0 ? step.receivedBytes / step.totalBytes : 0;
-            const overall = ((index + fraction) / files.length) * 100;
-            progress.report({ message: progressMessage(files.length > 1 ? `${index + 1}/${files.length} ${file}` : file, step), increment: Math.max(0, overall - reported) });
-            reported = Math.max(reported, overall);
-          };
-          try {
-            const result = await downloadHubFile({ endpoint, repo, revision, path: file, cacheDir, token, signal: abort.signal, onProgress });
-            this.ctx.log.info(`Downloaded ${repo}/${file} (${formatBytes(result.size)}${result.alreadyPresent ? ", already present" : ""}) to ${result.localPath}`);
-            outcomes.push({ file, status: "done", localPath: result.localPath, blobPath: result.blobPath, sha256: result.sha256, size: result.size });
-          } catch (error) {
-            if (error instanceof CancelledError || cancelled()) {
-              outcomes.push({ file, status: "cancelled" });
-              continue;
-            }
-            this.ctx.log.error(`Download ${repo}/${file}: ${describeError(error)}`);
-            outcomes.push({ file, status: "failed", error: describeError(error) });
-            this.reportError(error, endpoint, repo);
-          }
+          this.ctx.log.error(`Download ${repo}/${file}: ${describeError(error)}`);
+          outcomes.push({ file, status: "failed", error: describeError(error) });
+          this.reportError(error, endpoint, repo);
         }
-      } finally {
-        listener.dispose();
-        this.disposed.signal.removeEventListener("abort", onAbort);
-        signal?.removeEventListener("abort", onAbort);
       }
-    });
+    }, [this.disposed.signal, signal]);
     const done = outcomes.filter((outcome) => outcome.status === "done");
     if (done.length > 0) {
       await this.models.refresh().catch((error: unknown) => { this.ctx.log.warn(`Rescanning models failed: ${describeError(error)}`); });

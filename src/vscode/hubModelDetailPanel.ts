@@ -15,6 +15,7 @@ import type { Ctx } from "./ctx";
 import { renderHubModelDetailHtml } from "./hubModelDetailHtml";
 import { readHubToken } from "./hubSignInCommand";
 import { Disposable, toDisposable } from "./lifecycle";
+import { withCancellableProgress } from "./cancellableProgress";
 
 export const HUB_MODEL_DETAIL_VIEW_TYPE = "slmLab.hubModelDetail";
 
@@ -39,15 +40,7 @@ export class HubModelDetailPanels extends Disposable {
     if (repo === undefined || repo === "") return undefined;
     const endpoint = this.ctx.settings.values.hubEndpoint;
     try {
-      const details = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading ${repo} from the Hub…`, cancellable: true }, async (_progress, cancel) => {
-        const abort = new AbortController();
-        const listener = cancel.onCancellationRequested(() => { abort.abort(); });
-        try {
-          return await fetchDetails(this.ctx, repo, abort.signal);
-        } finally {
-          listener.dispose();
-        }
-      });
+      const details = await withCancellableProgress(`Reading ${repo} from the Hub…`, ({ signal }) => fetchDetails(this.ctx, repo, signal));
       this.show(details);
       return details;
     } catch (error) {

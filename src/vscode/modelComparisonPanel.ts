@@ -13,6 +13,7 @@ import type { Ctx } from "./ctx";
 import { fetchDetails, repoOf } from "./hubModelDetailPanel";
 import { Disposable, toDisposable } from "./lifecycle";
 import { renderModelComparisonHtml, type ComparisonFailure } from "./modelComparisonHtml";
+import { withCancellableProgress } from "./cancellableProgress";
 
 export const MODEL_COMPARISON_VIEW_TYPE = "slmLab.modelComparison";
 /** More columns than this do not fit a screen. */
@@ -61,24 +62,18 @@ export class ModelComparison extends Disposable {
       return [];
     }
     const compared = repos.slice(0, MAX_COMPARED);
-    const models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading ${compared.length} models from the Hub…`, cancellable: true }, async (_progress, cancel) => {
-      const abort = new AbortController();
-      const listener = cancel.onCancellationRequested(() => { abort.abort(); });
-      try {
-        return await Promise.all(
-          compared.map(async (repo): Promise<HubModelDetails | ComparisonFailure> => {
-            try {
-              return await fetchDetails(this.ctx, repo, abort.signal);
-            } catch (error) {
-              this.ctx.log.warn(`Compare: ${repo}: ${describeError(error)}`);
-              return { id: repo, error: describeError(error) };
-            }
-          }),
-        );
-      } finally {
-        listener.dispose();
-      }
-    });
+    const models = await withCancellableProgress(`Reading ${compared.length} models from the Hub…`, ({ signal }) =>
+      Promise.all(
+        compared.map(async (repo): Promise<HubModelDetails | ComparisonFailure> => {
+          try {
+            return await fetchDetails(this.ctx, repo, signal);
+          } catch (error) {
+            this.ctx.log.warn(`Compare: ${repo}: ${describeError(error)}`);
+            return { id: repo, error: describeError(error) };
+          }
+        }),
+      ),
+    );
     if (this.panel === undefined) {
       this.panel = vscode.window.createWebviewPanel(MODEL_COMPARISON_VIEW_TYPE, "Model comparison", vscode.ViewColumn.Active, {
         enableScripts: false,

@@ -21,6 +21,7 @@ import type { ModelCommandArgument } from "./modelCommands";
 import { pickLocalModel, resolveModelArgument, usableModelPath } from "./modelPicker";
 import { askOverwrite } from "./overwritePrompt";
 import { threadsFromSetting } from "../core/runtime/threadCount";
+import { withCancellableProgress } from "./cancellableProgress";
 
 /** Programmatic options (API and tests): given types skip the type picker; `ifExists` skips the overwrite question. */
 export interface QuantizeCommandOptions {
@@ -116,59 +117,44 @@ export class QuantizeCommand extends Disposable {
     const threads = this.threads();
     const done: { type: QuantizationType; output: string; size: number; durationMs: number }[] = [];
     let requantizeRefused: QuantizationType[] = [];
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Quantizing ${path.basename(input)}`, cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const onCancel = token.onCancellationRequested(() => { abort.abort(); });
-        const onDispose = (): void => { abort.abort(); };
-        this.disposed.signal.addEventListener("abort", onDispose, { once: true });
-        options.signal?.addEventListener("abort", onDispose, { once: true });
-        if (options.signal?.aborted === true) abort.abort();
-        try {
-          let reported = 0;
-          for (const [index, { type, output }] of jobs.entries()) {
-            if (abort.signal.aborted) {
+    await withCancellableProgress(
+      `Quantizing ${path.basename(input)}`,
+      async (progress) => {
+        for (const [index, { type, output }] of jobs.entries()) {
+          if (progress.signal.aborted) {
+            outcomes.push({ type: type.name, output, status: "cancelled" });
+            continue;
+          }
+          const onProgress = (step: QuantizeProgress): void => {
+            const message = step.phase === "quantizing" ? `${type.name}: ${step.tensorsDone}/${step.tensorCount} ${step.tensorName ?? ""}` : `${type.name}: ${step.phase}`;
+            progress.report((index + step.fraction) / jobs.length, message);
+          };
+          try {
+            const result = await quantizeModel(input, output, {
+              type,
+              threads,
+              allowRequantize: options.allowRequantize === true,
+              ...(options.imatrix === undefined ? {} : { imatrix: options.imatrix }),
+              signal: progress.signal,
+              onProgress,
+            });
+            const size = result.outputSize ?? 0;
+            this.ctx.log.info(`Quantized ${input} to ${type.name}: ${output} (${formatBytes(size)}, ${result.durationMs} ms, ${threads} threads)`);
+            done.push({ type, output, size, durationMs: result.durationMs });
+            outcomes.push({ type: type.name, output, status: "done", size });
+          } catch (error) {
+            if (error instanceof CancelledError) {
               outcomes.push({ type: type.name, output, status: "cancelled" });
               continue;
             }
-            const onProgress = (step: QuantizeProgress): void => {
-              const overall = ((index + step.fraction) / jobs.length) * 100;
-              const message =
-                step.phase === "quantizing" ? `${type.name}: ${step.tensorsDone}/${step.tensorCount} ${step.tensorName ?? ""}` : `${type.name}: ${step.phase}`;
-              progress.report({ message, increment: Math.max(0, overall - reported) });
-              reported = Math.max(reported, overall);
-            };
-            try {
-              const result = await quantizeModel(input, output, {
-                type,
-                threads,
-                allowRequantize: options.allowRequantize === true,
-                ...(options.imatrix === undefined ? {} : { imatrix: options.imatrix }),
-                signal: abort.signal,
-                onProgress,
-              });
-              const size = result.outputSize ?? 0;
-              this.ctx.log.info(`Quantized ${input} to ${type.name}: ${output} (${formatBytes(size)}, ${result.durationMs} ms, ${threads} threads)`);
-              done.push({ type, output, size, durationMs: result.durationMs });
-              outcomes.push({ type: type.name, output, status: "done", size });
-            } catch (error) {
-              if (error instanceof CancelledError) {
-                outcomes.push({ type: type.name, output, status: "cancelled" });
-                continue;
-              }
-              this.ctx.log.error(`Quantize ${input} to ${type.name}: ${describeError(error)}`);
-              outcomes.push({ type: type.name, output, status: "failed", error: describeError(error) });
-              if (isAlreadyQuantizedError(error)) requantizeRefused.push(type);
-              else void vscode.window.showErrorMessage(`${type.name}: ${describeError(error)}`);
-            }
+            this.ctx.log.error(`Quantize ${input} to ${type.name}: ${describeError(error)}`);
+            outcomes.push({ type: type.name, output, status: "failed", error: describeError(error) });
+            if (isAlreadyQuantizedError(error)) requantizeRefused.push(type);
+            else void vscode.window.showErrorMessage(`${type.name}: ${describeError(error)}`);
           }
-        } finally {
-          onCancel.dispose();
-          this.disposed.signal.removeEventListener("abort", onDispose);
-          options.signal?.removeEventListener("abort", onDispose);
         }
       },
+      [this.disposed.signal, options.signal],
     );
 
     if (done.length > 0) {

@@ -27,6 +27,7 @@ import { Disposable } from "../lifecycle";
 import type { LocalModels } from "../localModels";
 import { relativePath } from "./extraContextTracker";
 import { threadsFromSetting } from "../../core/runtime/threadCount";
+import { withCancellableProgress } from "../cancellableProgress";
 
 /** Programmatic options (API and tests): given values skip the pickers. */
 export interface QualityCommandOptions {
@@ -78,27 +79,15 @@ export class CompletionQualityCommand extends Disposable {
       const contextSize = Math.min(this.ctx.settings.values.completionContextSize, 2048);
       this.ctx.log.info(`Completion quality: ${lines.length} lines from ${files.length} file(s), seed ${seed}, ${variants.length} variant(s), ${threads} threads`);
 
-      const results = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: "Is this quant good enough?", cancellable: true },
-        async (progress, token) => {
-          const abort = new AbortController();
-          const onCancel = token.onCancellationRequested(() => { abort.abort(); });
-          let reported = 0;
-          try {
-            return await evaluateCompletionQuality(variants, lines, {
-              maxTokens,
-              signal: abort.signal,
-              createEngine: (variant) => createCompletionEngine({ kind: "local", modelPath: variant.modelPath, threads, contextSize }),
-              onProgress: (step) => {
-                const overall = ((step.variantIndex + step.linesDone / Math.max(1, step.lineCount)) / step.variantCount) * 100;
-                progress.report({ message: `${step.variant}: line ${step.linesDone}/${step.lineCount}`, increment: Math.max(0, overall - reported) });
-                reported = Math.max(reported, overall);
-              },
-            });
-          } finally {
-            onCancel.dispose();
-          }
-        },
+      const results = await withCancellableProgress("Is this quant good enough?", (progress) =>
+        evaluateCompletionQuality(variants, lines, {
+          maxTokens,
+          signal: progress.signal,
+          createEngine: (variant) => createCompletionEngine({ kind: "local", modelPath: variant.modelPath, threads, contextSize }),
+          onProgress: (step) => {
+            progress.report((step.variantIndex + step.linesDone / Math.max(1, step.lineCount)) / step.variantCount, `${step.variant}: line ${step.linesDone}/${step.lineCount}`);
+          },
+        }),
       );
       const about = { files: files.length, seed, maxTokens };
       const report = formatQualityReport(results, about);
