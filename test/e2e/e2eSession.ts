@@ -111,3 +111,12 @@ export async function runUiStep<T>(
     throw error;
   }
 }
+
+/** Ends a UI test file's session: a screenshot of the final state (named in the output), then everything stopped. */
+export async function closeUiSession(session: E2eSession | undefined, page: Page | undefined, screenshotName: string): Promise<void> {
+  if (session !== undefined && page !== undefined) {
+    const file = await saveScreenshot(page, screenshotName).catch(() => undefined);
+    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
+  }
+  await session?.close();
+}

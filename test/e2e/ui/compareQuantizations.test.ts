@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { FrameLocator, Page } from "playwright-core";
-import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
+import { closeUiSession, runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { activeWebview, openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -70,11 +70,7 @@ before(async () => {
 }, { timeout: 180_000 });
 
 after(async () => {
-  if (session !== undefined && page !== undefined) {
-    const file = await saveScreenshot(page, "ui-compare-last-state").catch(() => undefined);
-    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
-  }
-  await session?.close();
+  await closeUiSession(session, page, "ui-compare-last-state");
 });
 
 void test("quantize from the Compare view, bench from it, and read the table and the charts", { timeout: BENCH_TIMEOUT_MS + 180_000 }, async (t) => {

@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Locator, Page } from "playwright-core";
 import { ensureHfCheckpoint } from "../../fixtures/hfCheckpoints";
-import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
+import { closeUiSession, runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const CHECKPOINT = "tiny-llama";
@@ -58,11 +58,7 @@ before(async () => {
 }, { timeout: 180_000 });
 
 after(async () => {
-  if (session !== undefined && page !== undefined) {
-    const file = await saveScreenshot(page, "ui-convert-last-state").catch(() => undefined);
-    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
-  }
-  await session?.close();
+  await closeUiSession(session, page, "ui-convert-last-state");
 });
 
 void test("Convert to GGUF from the palette: pick the checkpoint and q8_0, then the model is in My Models and its info opens", { timeout: 150_000 }, async (t) => {

@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
 import { SEARCH_FIXTURE_ORG, searchFixtureHubRepoSources, startLocalHub, type LocalHub } from "../../fixtures/localHub";
-import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
+import { closeUiSession, runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { openViewContainer, pickQuickPickItem, runContextMenuAction, saveScreenshot, viewPane, waitForTreeRow, waitForTreeRows, waitForWebviewText } from "../workbench";
 
 const QWEN = `${SEARCH_FIXTURE_ORG}/Qwen2.5-Coder-0.5B-Instruct-GGUF`;
@@ -40,11 +40,7 @@ before(async () => {
 }, { timeout: 180_000 });
 
 after(async () => {
-  if (session !== undefined && page !== undefined) {
-    const file = await saveScreenshot(page, "ui-hub-last-state").catch(() => undefined);
-    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
-  }
-  await session?.close();
+  await closeUiSession(session, page, "ui-hub-last-state");
   await hub?.close();
   if (scratch !== "") rmSync(scratch, { recursive: true, force: true });
 });

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import type { Page } from "playwright-core";
-import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
+import { closeUiSession, runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { pickQuickPickItem, runCommand, saveScreenshot } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -45,11 +45,7 @@ before(async () => {
 }, { timeout: 180_000 });
 
 after(async () => {
-  if (session !== undefined && page !== undefined) {
-    const file = await saveScreenshot(page, "ui-inline-completion-last-state").catch(() => undefined);
-    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
-  }
-  await session?.close();
+  await closeUiSession(session, page, "ui-inline-completion-last-state");
 });
 
 /** The last lines of the extension host's log and of SLM Lab's output channel in a session's user-data folder. */

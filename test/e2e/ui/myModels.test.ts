@@ -12,7 +12,7 @@ import { formatParameterCount } from "../../../src/core/format/humanUnits";
 import { readGgufFile } from "../../../src/core/gguf/ggufReader";
 import { fixtureVocabularyPath, vocabularySize } from "../../fixtures/fixtureModels";
 import { fixtureModelSpecs, fixtureTensorPlan, planParameterCount } from "../../fixtures/fixtureModelSpecs";
-import { runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
+import { closeUiSession, runUiStep, startE2eSession, type E2eSession } from "../e2eSession";
 import { openViewContainer, pickQuickPickItem, runCommand, saveScreenshot, treeRows, treeRowText, waitForTreeRow, waitForWebviewText } from "../workbench";
 
 const FIXTURE = "tiny-qwen2-coder";
@@ -45,11 +45,7 @@ before(async () => {
 }, { timeout: 180_000 });
 
 after(async () => {
-  if (session !== undefined && page !== undefined) {
-    const file = await saveScreenshot(page, "ui-last-state").catch(() => undefined);
-    if (file !== undefined) console.log(`# screenshot of the final state: ${file}`);
-  }
-  await session?.close();
+  await closeUiSession(session, page, "ui-last-state");
 });
 
 void test("the SLM Lab container lists the fixture model in My Models", { timeout: 90_000 }, async (t) => {
