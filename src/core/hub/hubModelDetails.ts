@@ -104,16 +104,24 @@ export async function getHubModelDetails(request: HubModelDetailsRequest): Promi
   const endpoint = request.endpoint.replace(/\/+$/, "");
   const query = { endpoint, repo: request.repo, token: request.token, signal: request.signal, revision: request.revision ?? "main" };
   let gguf: HubGgufField | undefined;
-  const info = await modelInfo({
-    name: request.repo,
-    hubUrl: endpoint,
-    revision: request.revision ?? "main",
-    additionalFields: ["safetensors", "tags", "library_name", "cardData", "sha", "author"],
-    fetch: withGgufExpand(checkedFetch(query), (field) => { gguf = field; }),
-    ...(request.token === undefined || request.token === "" ? {} : { accessToken: request.token }),
-  });
+  // The model info and the file list at once (one round trip instead of two); when both fail, the model info's error
+  // is the one reported, as when they were asked one after the other.
+  const [infoResult, filesResult] = await Promise.allSettled([
+    modelInfo({
+      name: request.repo,
+      hubUrl: endpoint,
+      revision: request.revision ?? "main",
+      additionalFields: ["safetensors", "tags", "library_name", "cardData", "sha", "author"],
+      fetch: withGgufExpand(checkedFetch(query), (field) => { gguf = field; }),
+      ...(request.token === undefined || request.token === "" ? {} : { accessToken: request.token }),
+    }),
+    listHubRepoFiles(query),
+  ]);
+  if (infoResult.status === "rejected") throw infoResult.reason;
+  if (filesResult.status === "rejected") throw filesResult.reason;
   throwIfAborted(request.signal);
-  const files = await listHubRepoFiles(query);
+  const info = infoResult.value;
+  const files = filesResult.value;
   const [card, config] = await Promise.all([
     fetchRepoText(query, "README.md", files),
     fetchRepoText(query, "config.json", files),
