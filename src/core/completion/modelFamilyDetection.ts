@@ -48,8 +48,20 @@ const GENERIC_FIM_TRIPLES: readonly (readonly [prefix: string, suffix: string, m
 /** The tokens we look for, for the fallback's message. */
 const LOOKED_FOR = ["<|fim_prefix|>", "<fim_prefix>", DEEPSEEK_FIM_BEGIN, "▁<PRE>", "[SUFFIX]", "tokenizer.ggml.fim_pre_token_id"];
 
-/** Detects the FIM template of a model from its GGUF metadata (read with the vocabulary for a reliable answer). */
-export function detectFimTemplate(metadata: GgufMetadataView): FimDetection {
+/** The id of each token text, the first where a vocabulary repeats a text (as llama.cpp's token lookup does). */
+export function firstTokenIds(vocabulary: readonly string[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  vocabulary.forEach((text, id) => {
+    if (!ids.has(text)) ids.set(text, id);
+  });
+  return ids;
+}
+
+/**
+ * Detects the FIM template of a model from its GGUF metadata (read with the vocabulary for a reliable answer).
+ * `tokenIds`: `firstTokenIds` of the vocabulary when the caller has it already.
+ */
+export function detectFimTemplate(metadata: GgufMetadataView, tokenIds?: ReadonlyMap<string, number>): FimDetection {
   const name = metadataString(metadata, "general.name");
   const architecture = metadataString(metadata, "general.architecture");
   const vocabulary = metadataStringArray(metadata, "tokenizer.ggml.tokens");
@@ -59,10 +71,7 @@ export function detectFimTemplate(metadata: GgufMetadataView): FimDetection {
     if (!byName.fallback) return { ...byName, reason: `${byName.reason} (the vocabulary was not read)` };
     return fallback(`${modelLabel}: the vocabulary was not read and the name suggests no FIM format`);
   }
-  const ids = new Map<string, number>();
-  vocabulary.forEach((text, id) => {
-    if (!ids.has(text)) ids.set(text, id);
-  });
+  const ids = tokenIds ?? firstTokenIds(vocabulary);
   const has = (text: string): boolean => ids.has(text);
   const found = (texts: readonly string[]): string => texts.join(" ");
 

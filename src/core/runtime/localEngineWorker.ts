@@ -9,7 +9,7 @@
  * with `compareContextTokens` + `eraseContextTokenRanges`.
  */
 import type { LlamaContextSequence, LlamaModel, Token, TokenBias } from "node-llama-cpp" with { "resolution-mode": "import" };
-import { detectFimTemplate, fallbackNotice } from "../completion/modelFamilyDetection";
+import { detectFimTemplate, fallbackNotice, firstTokenIds } from "../completion/modelFamilyDetection";
 import { buildFimPrompt, cutAtStopSequence, type FimFamily, type FimTemplate } from "../completion/fimTemplates";
 import { tokenizeFimPrompt } from "../completion/fimPromptTokens";
 import { describeError, UserError } from "../errors";
@@ -73,14 +73,11 @@ async function load(message: LoadMessage): Promise<LoadedModel> {
       action: "Pick a smaller model or quantization, or lower the completion context size.",
     });
   }
-  const detection = detectFimTemplate(file.metadata);
+  const vocabulary = metadataStringArray(file.metadata, "tokenizer.ggml.tokens") ?? [];
+  const vocabularyIds = firstTokenIds(vocabulary);
+  const detection = detectFimTemplate(file.metadata, vocabularyIds);
   const layout = effectiveLayout(detection.template, message.layout);
   const template: FimTemplate = { ...detection.template, order: layout };
-  const vocabularyIds = new Map<string, number>();
-  const vocabulary = metadataStringArray(file.metadata, "tokenizer.ggml.tokens") ?? [];
-  vocabulary.forEach((text, id) => {
-    if (!vocabularyIds.has(text)) vocabularyIds.set(text, id);
-  });
 
   const nodeLlamaCpp = await import("node-llama-cpp");
   const llama = await nodeLlamaCpp.getLlama({
