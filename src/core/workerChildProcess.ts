@@ -1,8 +1,9 @@
 /**
- * A forked worker child as the quantize and bench sessions use it: started as plain Node even inside VS Code's
- * Electron extension host, its stderr tail kept for the error message, SIGKILLed when the signal aborts (a native call
- * cannot be interrupted any other way), and its end reported once as a reason: CancelledError after an abort, else
- * the caller's error naming how it ended and the last lines it wrote.
+ * A forked worker child as the quantize, bench and convert sessions use it: started as plain Node even inside VS
+ * Code's Electron extension host, its stderr tail kept for the error message, stopped when the signal aborts (SIGKILL
+ * at once, since a native call cannot be interrupted any other way, or first a polite message for a worker that
+ * cleans up after itself), and its end reported once as a reason: CancelledError after an abort, else the caller's
+ * error naming how it ended and the last lines it wrote.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { CancelledError, UserError } from "./errors";
@@ -21,6 +22,13 @@ export interface WorkerChildOptions {
   readonly exitError: (how: string, detail: string) => Error;
   /** Stderr lines to leave out of `detail` (progress dots, …). */
   readonly ignoreStderrLine?: (line: string) => boolean;
+  /** IPC serialization; "advanced" passes Maps, typed arrays and the like (default "json"). */
+  readonly serialization?: "json" | "advanced";
+  /**
+   * On abort, send `message` and give the child `killAfterMs` to exit by itself before SIGKILL (a worker that removes
+   * its temp files on cancel). Default: SIGKILL at once.
+   */
+  readonly cancel?: { readonly message: object; readonly killAfterMs: number };
 }
 
 /** One forked worker; `dispose()` kills it if it still runs. */
@@ -28,6 +36,7 @@ export class WorkerChildProcess {
   private readonly child: ChildProcess;
   private stderrTail = "";
   private ended = false;
+  private killTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WorkerChildOptions) {
     this.child = fork(options.script.script, [], {
@@ -35,6 +44,7 @@ export class WorkerChildProcess {
       // In VS Code's extension host process.execPath is Electron: make it behave as Node.
       env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
+      ...(options.serialization === undefined ? {} : { serialization: options.serialization }),
     });
     this.child.stderr?.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
@@ -42,6 +52,7 @@ export class WorkerChildProcess {
     this.child.on("message", (message: unknown) => { options.onMessage(message); });
     this.child.on("error", (error) => { this.end(new UserError(`Cannot start the ${options.description}: ${error.message}`, { inner: error })); });
     this.child.on("exit", (code, exitSignal) => {
+      clearTimeout(this.killTimer);
       const ignore = options.ignoreStderrLine ?? ((): boolean => false);
       const detail = this.stderrTail.trim().split("\n").filter((line) => !ignore(line)).slice(-3).join(" ");
       this.end(options.signal?.aborted === true ? new CancelledError() : options.exitError(exitSignal ?? `exit code ${code ?? "?"}`, detail));
@@ -61,7 +72,13 @@ export class WorkerChildProcess {
   private readonly onAbort = (): void => {
     // The pending work rejects with CancelledError once the child has exited, so the caller's clean-up does not
     // race the dying process's writes.
-    this.child.kill("SIGKILL");
+    const { cancel } = this.options;
+    if (cancel === undefined || !this.child.connected) {
+      this.child.kill("SIGKILL");
+      return;
+    }
+    this.child.send(cancel.message);
+    this.killTimer = setTimeout(() => this.child.kill("SIGKILL"), cancel.killAfterMs);
   };
 
   private end(reason: Error): void {
@@ -72,6 +89,7 @@ export class WorkerChildProcess {
 
   dispose(): void {
     this.options.signal?.removeEventListener("abort", this.onAbort);
+    clearTimeout(this.killTimer);
     if (!this.ended) this.child.kill("SIGKILL");
   }
 }

@@ -81,3 +81,50 @@ test("an abort kills the child and reports CancelledError; dispose() kills a run
   const reason = await second.exited;
   assert.match(reason.message, /SIGKILL/);
 });
+
+test("with a cancel message, an abort asks the child first: one that exits by itself ends as CancelledError, one that ignores it is killed after the grace time", async () => {
+  const politeWorker = path.join(dir, "polite.js");
+  // "stop" from the parent: write a marker (its clean-up), then exit; while "stubborn" is set it ignores "stop".
+  await writeFile(
+    politeWorker,
+    `let stubborn = false;
+    process.on("message", (m) => {
+      if (m.type === "stubborn") { stubborn = true; process.send({ type: "ok" }); }
+      if (m.type === "stop" && !stubborn) { require("node:fs").writeFileSync(process.env.MARKER, "cleaned"); process.exit(0); }
+    });
+    setInterval(() => undefined, 1000);`,
+  );
+  const run = async (stubborn: boolean): Promise<{ reason: Error; marker: boolean }> => {
+    const marker = path.join(dir, `marker-${String(stubborn)}`);
+    const controller = new AbortController();
+    let ready: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (ready = resolve));
+    let resolveExit: (reason: Error) => void = () => undefined;
+    const exited = new Promise<Error>((resolve) => (resolveExit = resolve));
+    process.env["MARKER"] = marker;
+    const child = new WorkerChildProcess({
+      script: { script: politeWorker, execArgv: [] },
+      description: "polite worker",
+      signal: controller.signal,
+      cancel: { message: { type: "stop" }, killAfterMs: 300 },
+      onMessage: () => { ready(); },
+      onExit: resolveExit,
+      exitError: (how) => new Error(`ended (${how})`),
+    });
+    child.send({ type: stubborn ? "stubborn" : "hello" });
+    if (stubborn) await answered;
+    else await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    const reason = await exited;
+    child.dispose();
+    const cleaned = await import("node:fs").then((fs) => fs.existsSync(marker));
+    return { reason, marker: cleaned };
+  };
+  const polite = await run(false);
+  assert.ok(polite.reason instanceof CancelledError, String(polite.reason));
+  assert.equal(polite.marker, true, "the child got the cancel message and cleaned up");
+  const stubborn = await run(true);
+  assert.ok(stubborn.reason instanceof CancelledError, String(stubborn.reason));
+  assert.equal(stubborn.marker, false, "the stubborn child never cleaned up: it was killed");
+  delete process.env["MARKER"];
+});

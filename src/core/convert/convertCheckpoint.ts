@@ -4,13 +4,13 @@
  * child to stop (it removes its temp file); a child that does not stop within a few seconds is killed and its temp
  * files are removed here. Errors come back as the same user-facing errors the in-process conversion throws.
  */
-import { fork } from "node:child_process";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { CancelledError, throwIfAborted, UserError } from "../errors";
 import { type ConvertOptions, type ConvertResult } from "./checkpointConversion";
 import { ConvertError, type ConvertErrorCode } from "./convertErrors";
 import { isConvertChildMessage, type ConvertParentMessage, type SerializedConvertError } from "./convertWorkerProtocol";
+import { WorkerChildProcess } from "../workerChildProcess";
 import { workerScript } from "../workerScript";
 
 export type { ConvertOptions, ConvertProgress, ConvertResult } from "./checkpointConversion";
@@ -22,48 +22,39 @@ const KILL_AFTER_CANCEL_MS = 5000;
 export async function convertCheckpoint(options: ConvertOptions): Promise<ConvertResult> {
   const { signal, onProgress } = options;
   throwIfAborted(signal);
-  const { script, execArgv } = workerScript("convertWorker", __dirname, "convert worker");
-  const child = fork(script, [], { execArgv: [...execArgv], stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "advanced" });
-  let stderr = "";
-  child.stderr?.on("data", (data: Buffer) => {
-    stderr = (stderr + data.toString("utf8")).slice(-4000);
-  });
   const outFile = path.resolve(options.outFile);
   return new Promise<ConvertResult>((resolve, reject) => {
-    let settled: { readonly result?: ConvertResult; readonly error?: unknown } | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      if (child.connected) child.send({ type: "cancel" } satisfies ConvertParentMessage);
-      killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_AFTER_CANCEL_MS);
+    let settled: { readonly result?: ConvertResult; readonly error?: Error } | undefined;
+    const finish = async (reason: Error): Promise<void> => {
+      child.dispose();
+      if (reason instanceof CancelledError) {
+        // A killed child cannot clean up: remove what it may have left.
+        await removeTempFiles(outFile);
+        if (settled?.result !== undefined) await rm(outFile, { force: true });
+        reject(reason);
+      } else if (settled?.result !== undefined) {
+        resolve(settled.result);
+      } else if (settled?.error !== undefined) {
+        reject(settled.error);
+      } else {
+        await removeTempFiles(outFile);
+        reject(reason);
+      }
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("message", (message: unknown) => {
-      if (!isConvertChildMessage(message)) return;
-      if (message.type === "progress") onProgress?.(message.progress);
-      else if (message.type === "done") settled = { result: message.result };
-      else settled = { error: deserialize(message.error) };
-    });
-    child.on("error", (error) => {
-      settled ??= { error };
-    });
-    child.on("exit", (code, exitSignal) => {
-      clearTimeout(killTimer);
-      signal?.removeEventListener("abort", onAbort);
-      void (async () => {
-        if (signal?.aborted === true) {
-          // A killed child cannot clean up: remove what it may have left.
-          await removeTempFiles(outFile);
-          if (settled?.result !== undefined) await rm(outFile, { force: true });
-          reject(new CancelledError());
-          return;
-        }
-        if (settled?.result !== undefined) resolve(settled.result);
-        else if (settled?.error !== undefined) reject(settled.error instanceof Error ? settled.error : new Error("the convert worker failed"));
-        else {
-          await removeTempFiles(outFile);
-          reject(new Error(`the convert worker exited (${exitSignal ?? `code ${code ?? "?"}`}) without a result${stderr === "" ? "" : `: ${stderr.trim()}`}`));
-        }
-      })();
+    const child = new WorkerChildProcess({
+      script: workerScript("convertWorker", __dirname, "convert worker"),
+      description: "convert worker",
+      signal,
+      serialization: "advanced",
+      cancel: { message: { type: "cancel" } satisfies ConvertParentMessage, killAfterMs: KILL_AFTER_CANCEL_MS },
+      onMessage: (message) => {
+        if (!isConvertChildMessage(message)) return;
+        if (message.type === "progress") onProgress?.(message.progress);
+        else if (message.type === "done") settled = { result: message.result };
+        else settled = { error: deserialize(message.error) };
+      },
+      onExit: (reason) => { void finish(reason); },
+      exitError: (how, detail) => new Error(`the convert worker exited (${how}) without a result${detail === "" ? "" : `: ${detail}`}`),
     });
     const job: ConvertParentMessage = {
       type: "convert",
