@@ -5,11 +5,9 @@
  * - warm: read through just before. Needed on this VM, whose kernel pages out memory it has not seen used for a
  *   while (DAMON "pageout"), page cache included: cp of the same cached gigabyte took 0.5–2.2 s without it.
  */
-import { createRequire } from "node:module";
 import { open } from "node:fs/promises";
-import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
+import { loadKoffi } from "../src/core/koffiModule";
 
-type Koffi = typeof KoffiDefault;
 
 export type PageCacheState = "warm" | "cold";
 
@@ -22,8 +20,7 @@ let fadvise: Fadvise | undefined;
 function fadviseCall(): Fadvise {
   if (fadvise === undefined) {
     if (process.platform !== "linux") throw new Error("dropping files from the page cache needs Linux");
-    const koffi = createRequire(__filename)("koffi") as Koffi;
-    fadvise = koffi.load("libc.so.6").func("int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)") as Fadvise;
+    fadvise = loadKoffi().load("libc.so.6").func("int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)") as Fadvise;
   }
   return fadvise;
 }

@@ -6,14 +6,11 @@
  * their layout and the library's defaults are checked when it is loaded, so a node-llama-cpp upgrade that changes
  * them fails with a clear error instead of corrupting memory. Only loaded in the bench child process (benchWorker.ts).
  */
-import { createRequire } from "node:module";
-import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
 import type { LibraryHandle } from "koffi" with { "resolution-mode": "import" };
 import { LibllamaBindingError, locateLibllama, type LibllamaLocation } from "../quantize/libllamaLocation";
+import { loadKoffi, type Koffi } from "../koffiModule";
 
-type Koffi = typeof KoffiDefault;
-// koffi's typings are ESM-only while this module is CommonJS: load its CommonJS build by hand.
-const koffi = createRequire(__filename)("koffi") as Koffi;
+const koffi = loadKoffi();
 
 /** An opaque native pointer (llama_model *, llama_context *, …) as koffi hands it over. */
 export type NativePointer = object;

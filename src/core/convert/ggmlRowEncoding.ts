@@ -13,18 +13,16 @@
  * Used in the convert child process; where the library cannot be loaded, JavaScript does all the work.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
 import { GgmlType } from "../gguf/ggmlTypes";
 import { float32BitsToFloat16Bits } from "../numeric/float16";
 import { locateLibllama } from "../quantize/libllamaLocation";
 import { decodeToFloat32 } from "../safetensors/safetensorsTensorData";
 import { type SupportedSafetensorsDtype } from "../safetensors/safetensorsDtypes";
 import { Q8_0_BLOCK_BYTES, Q8_0_BLOCK_ELEMENTS } from "./q8_0Quantization";
+import { loadKoffi } from "../koffiModule";
 
-type Koffi = typeof KoffiDefault;
 type Done = (error: unknown, result: unknown) => void;
 /** A koffi function's `.async` form: the arguments, then a Node-style callback. */
 type AsyncCall = (...args: [...unknown[], Done]) => void;
@@ -71,7 +69,7 @@ function loadFunctions(): GgmlRowFunctions | null {
     const binaries = locateLibllama().binariesDir;
     const base = path.join(binaries, "libggml-base.so");
     if (process.platform !== "linux" || !existsSync(base)) return null;
-    const koffi = createRequire(__filename)("koffi") as Koffi;
+    const koffi = loadKoffi();
     const lib = koffi.load(base);
     const fp16 = lib.func("void ggml_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n)");
     const quantize = lib.func("size_t ggml_quantize_chunk(int type, const float *src, void *dst, int64_t start, int64_t nrows, int64_t n_per_row, const float *imatrix)");

@@ -5,11 +5,9 @@
  * between steps. Where the call is missing or refused (another OS, an old kernel, files on different file systems),
  * callers fall back to reading and writing: this module only says how far it got.
  */
-import { createRequire } from "node:module";
-import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
 import { throwIfAborted } from "../errors";
+import { loadKoffi } from "../koffiModule";
 
-type Koffi = typeof KoffiDefault;
 
 /** Bytes per kernel call: large enough that the call overhead vanishes, small enough to see an abort within ~30 ms. */
 export const RANGE_COPY_STEP_BYTES = 64 * 1024 * 1024;
@@ -32,9 +30,7 @@ function copyFileRangeBinding(): CopyFileRangeCall | null {
   binding = null;
   if (process.platform !== "linux" || process.env["SLM_LAB_NO_RANGE_COPY"] === "1") return binding;
   try {
-    // koffi's typings are ESM-only while this module is CommonJS: load its CommonJS build by hand.
-    const koffi = createRequire(__filename)("koffi") as Koffi;
-    const libc = koffi.load("libc.so.6");
+    const libc = loadKoffi().load("libc.so.6");
     const call = libc.func("intptr_t copy_file_range(int fd_in, _Inout_ int64_t *off_in, int fd_out, _Inout_ int64_t *off_out, size_t len, unsigned int flags)");
     binding = (fdIn, offIn, fdOut, offOut, length, flags, callback) => {
       call.async(fdIn, offIn, fdOut, offOut, length, flags, callback);

@@ -5,15 +5,12 @@
  * node-llama-cpp upgrade that changes it fails with a clear error instead of corrupting memory.
  * Loaded by quantizeJob.ts: in the quantize child process (quantizeWorker.ts), or in the `slm-lab` CLI's own process.
  */
-import { createRequire } from "node:module";
-import type KoffiDefault from "koffi" with { "resolution-mode": "import" };
 import type { LibraryHandle } from "koffi" with { "resolution-mode": "import" };
 import { GGML_TYPE_COUNT } from "./quantizeWorkerProtocol";
 import { LibllamaBindingError, locateLibllama, type LibllamaLocation } from "./libllamaLocation";
+import { loadKoffi } from "../koffiModule";
 
-type Koffi = typeof KoffiDefault;
-// koffi's typings are ESM-only while this module is CommonJS: load its CommonJS build (index.cjs) by hand.
-const koffi = createRequire(__filename)("koffi") as Koffi;
+const koffi = loadKoffi();
 
 
 /** `llama_version()` of the llama.cpp the struct was mirrored from. */
