@@ -4,10 +4,10 @@
  * file: "SLMTOPK1", a little-endian uint32 header length, the JSON header, padding to 4 bytes, then the token ids
  * (int32, positions × k) and their log-probabilities (float32, positions × k), most likely first.
  */
-import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../errors";
+import { tempSiblingPath } from "../fs/tempSibling";
 
 const MAGIC = "SLMTOPK1";
 
@@ -50,7 +50,7 @@ export async function writeBaselineLogProbs(file: string, baseline: BaselineLogP
   prefix.write(MAGIC, 0, "latin1");
   prefix.writeUInt32LE(headerBytes.length, MAGIC.length);
   headerBytes.copy(prefix, MAGIC.length + 4);
-  const temp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
+  const temp = tempSiblingPath(file);
   try {
     await writeFile(temp, Buffer.concat([
       prefix,

@@ -12,6 +12,7 @@ import { ConvertError, type ConvertErrorCode } from "./convertErrors";
 import { isConvertChildMessage, type ConvertParentMessage, type SerializedConvertError } from "./convertWorkerProtocol";
 import { WorkerChildProcess } from "../workerChildProcess";
 import { workerScript } from "../workerScript";
+import { isTempSiblingOf } from "../fs/tempSibling";
 
 export type { ConvertOptions, ConvertProgress, ConvertResult } from "./checkpointConversion";
 export { CONVERT_OUT_TYPES, isConvertOutTypeRequest, type ConvertOutType, type ConvertOutTypeRequest } from "./outputType";
@@ -79,10 +80,9 @@ function deserialize(error: SerializedConvertError): Error {
   return Object.assign(rebuilt, error.code === undefined ? {} : { code: error.code });
 }
 
-/** Temp files of the GGUF writer for this output (`<name>.tmp-<random>`). */
+/** Temp files of the GGUF writer for this output (tempSibling.ts). */
 async function removeTempFiles(outFile: string): Promise<void> {
-  const prefix = `${path.basename(outFile)}.tmp-`;
   const entries = await readdir(path.dirname(outFile)).catch(() => [] as string[]);
-  await Promise.all(entries.filter((entry) => entry.startsWith(prefix)).map((entry) => rm(path.join(path.dirname(outFile), entry), { force: true })));
+  await Promise.all(entries.filter((entry) => isTempSiblingOf(entry, outFile)).map((entry) => rm(path.join(path.dirname(outFile), entry), { force: true })));
 }
 

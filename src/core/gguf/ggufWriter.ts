@@ -3,14 +3,13 @@
  * header, metadata, tensor infos, padding to the alignment, then each tensor's data padded to the alignment, in the
  * order given (gguf.cpp requires each tensor's offset to be the padded end of the one before it).
  */
-import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
-import path from "node:path";
 import { throwIfAborted } from "../errors";
 import { copyFileRange, rangeCopyAvailable } from "../fs/fileRangeCopy";
 import { ggmlTypeInfo, tensorByteLength } from "./ggmlTypes";
 import { GGML_MAX_DIMS, GGML_MAX_NAME, GGUF_DEFAULT_ALIGNMENT } from "./ggufReader";
 import { GgufValueTag, type GgufArray, type GgufMetadata, type GgufValue } from "./ggufTypes";
+import { tempSiblingPath } from "../fs/tempSibling";
 
 /** Tensor data produced piece by piece, so a large model never has to be held in memory. */
 export interface GgufTensorDataSource {
@@ -90,7 +89,7 @@ export async function writeGgufFile(filePath: string, input: GgufWriteInput, opt
   const { signal, onProgress } = options;
   throwIfAborted(signal);
   const layout = planLayout(input);
-  const tempPath = path.join(path.dirname(filePath), `${path.basename(filePath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const tempPath = tempSiblingPath(filePath);
   const handle = await open(tempPath, "wx");
   let closed = false;
   try {

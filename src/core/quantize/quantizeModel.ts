@@ -25,6 +25,7 @@ import { findQuantizationType, quantizationTypes, type QuantizationType } from "
 import { predictQuantizedFileSize } from "./quantizedSizePrediction";
 import { startQuantizeSession, type QuantizeProcess, type QuantizeRun, type QuantizeSession } from "./quantizeSession";
 import { GGML_TYPE_COUNT, type QuantizeJobMessage } from "./quantizeWorkerProtocol";
+import { tempSiblingPath } from "../fs/tempSibling";
 
 /** Where a quantization is. */
 export interface QuantizeProgress {
@@ -209,7 +210,7 @@ async function quantizeInSession(
   const tempDir = path.join(path.dirname(outputPath), `.${path.basename(outputPath)}.tmp-${randomBytes(6).toString("hex")}`);
   const temp = path.join(tempDir, "quantized.gguf.tmp");
   const sidecarPath = sidecarPathFor(outputPath);
-  const sidecarTemp = `${sidecarPath}.tmp-${randomBytes(6).toString("hex")}`;
+  const sidecarTemp = tempSiblingPath(sidecarPath);
   try {
     await mkdir(tempDir);
     const tensorBytes = new Map<string, number>(file.tensors.map((tensor) => [tensor.name, tensor.byteLength]));

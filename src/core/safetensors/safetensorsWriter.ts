@@ -3,12 +3,11 @@
  * 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8 (so that the data buffer
  * starts 8-byte aligned), then the tensors' data back to back. Tensors are written in the order given.
  */
-import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
-import path from "node:path";
 import { throwIfAborted } from "../errors";
 import { safetensorsDtypeBits, type SafetensorsDtype } from "./safetensorsDtypes";
 import { SAFETENSORS_METADATA_KEY } from "./safetensorsHeader";
+import { tempSiblingPath } from "../fs/tempSibling";
 
 /** Tensor data produced piece by piece (the same shape as the GGUF writer's data sources). */
 export interface SafetensorsTensorDataSource {
@@ -87,7 +86,7 @@ export async function writeSafetensorsFile(filePath: string, tensors: readonly S
   throwIfAborted(signal);
   const header = encodeSafetensorsHeader(tensors, options.metadata);
   const total = header.byteLength + tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
-  const tempPath = path.join(path.dirname(filePath), `${path.basename(filePath)}.tmp-${randomBytes(6).toString("hex")}`);
+  const tempPath = tempSiblingPath(filePath);
   const handle = await open(tempPath, "wx");
   let closed = false;
   try {

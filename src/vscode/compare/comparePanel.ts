@@ -24,6 +24,7 @@ import { Disposable, toDisposable } from "../lifecycle";
 import type { LocalModels } from "../localModels";
 import { renderCompareHtml } from "./compareHtml";
 import { threadsFromSetting } from "../../core/runtime/threadCount";
+import { tempSiblingPath } from "../../core/fs/tempSibling";
 
 export const COMPARE_VIEW_TYPE = "slmLab.compareQuantizations";
 
@@ -119,7 +120,7 @@ export class ComparePanel extends Disposable {
   async exportTo(format: ExportFormat, file: string): Promise<void> {
     const comparison = this._comparison ?? (await this.refresh());
     const text = format === "csv" ? comparisonToCsv(comparison) : comparisonToMarkdown(comparison);
-    const temp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
+    const temp = tempSiblingPath(file);
     try {
       await writeFile(temp, text, "utf8");
       await rename(temp, file);
