@@ -21,8 +21,6 @@
  *       [--reference-libs bundled|built]
  */
 import { execFile, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +32,7 @@ import { ensureFixtureModel } from "../test/fixtures/fixtureModels";
 import { repositoryRoot } from "../test/fixtures/llamaCppSource";
 import { buildLlamaCppTool, bundledLibraries, type BundledLibraries, bundledToolOptions } from "./llamaCppTools";
 import { median } from "./benchNumbers";
+import { fileSha256 } from "../src/core/bench/fileSha256";
 
 const execFileAsync = promisify(execFile);
 
@@ -84,12 +83,6 @@ function referenceLibraries(value: string): "bundled" | "built" {
 /** Builds llama-quantize from the bundled source once (bench/llamaCppTools.ts); returns its path. */
 function buildLlamaQuantize(): Promise<string> {
   return buildLlamaCppTool("llama-quantize");
-}
-
-async function sha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 async function modelPath(nameOrPath: string): Promise<string> {
@@ -154,7 +147,7 @@ async function main(): Promise<void> {
         continue;
       }
       await runTheirs(binary, input, theirs, type, args.threads, imatrix);
-      const [a, b] = await Promise.all([sha256(ours), sha256(theirs)]);
+      const [a, b] = await Promise.all([fileSha256(ours), fileSha256(theirs)]);
       const { size } = await stat(ours);
       if (a !== b) mismatches++;
       console.log(`| ${name} | ${type} | ${imatrixLabel} | ${size} | ${a === b ? "yes" : `NO (${a.slice(0, 12)} vs ${b.slice(0, 12)})`} |`);

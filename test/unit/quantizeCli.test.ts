@@ -3,13 +3,13 @@
 // at once, as a shell expects, leaving no output, temp or sidecar file.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { quantizeModel } from "../../src/core/quantize/quantizeModel";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
+import { fileSha256 } from "../../src/core/bench/fileSha256";
 
 const root = path.resolve(__dirname, "..", "..");
 const bin = path.join(root, "bin", "slm-lab.cjs");
@@ -24,10 +24,6 @@ before(async () => {
 after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
-
-async function sha256(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
-}
 
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { SLM_LAB_DEBUG: _ignored, ...env } = process.env;
@@ -46,7 +42,7 @@ test("quantize: the CLI's output is byte for byte quantizeModel's (child process
 
   const reference = path.join(dir, "reference.gguf");
   const result = await quantizeModel(f16, reference, { type: "Q4_0", threads: 2 });
-  assert.equal(await sha256(cliOutput), await sha256(reference));
+  assert.equal(await fileSha256(cliOutput), await fileSha256(reference));
   assert.equal(json.outputSize, result.outputSize);
   assert.deepEqual((await readdir(dir)).sort(), ["cli.gguf", "cli.gguf.slm-lab.json", "reference.gguf", "reference.gguf.slm-lab.json"]);
 });

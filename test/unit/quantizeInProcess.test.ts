@@ -2,7 +2,6 @@
 // same bytes; a cancel rejects at once and leaves no file although the native call cannot be stopped; a later run in
 // the same process waits for that call and is correct. Real bundled libllama, real fixture model, 2 threads.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { CancelledError } from "../../src/core/errors";
 import { readGgufSummary } from "../../src/core/gguf/ggufModelSummary";
 import { quantizeModel, type QuantizedModelSidecar } from "../../src/core/quantize/quantizeModel";
 import { ensureFixtureModel } from "../fixtures/fixtureModels";
+import { fileSha256 } from "../../src/core/bench/fileSha256";
 
 let folder = "";
 let f16 = "";
@@ -23,10 +23,6 @@ before(async () => {
 after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
-
-async function sha256(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
-}
 
 test("in this process: the same output, tensors, size and sidecar as in the child process", async () => {
   const dir = await mkdtemp(path.join(folder, "same-"));
@@ -42,7 +38,7 @@ test("in this process: the same output, tensors, size and sidecar as in the chil
       if (event.phase === "quantizing") tensorsDone.push(event.tensorsDone);
     },
   });
-  assert.equal(await sha256(inProcess), await sha256(inChild));
+  assert.equal(await fileSha256(inProcess), await fileSha256(inChild));
   assert.deepEqual(here.tensors, child.tensors);
   assert.deepEqual(tensorsDone, Array.from({ length: 21 }, (_, index) => index + 1));
   assert.equal(here.outputSize, child.outputSize);
