@@ -6,10 +6,10 @@
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { throwIfAborted } from "../errors";
 import { copyFileRange, rangeCopyAvailable } from "../fs/fileRangeCopy";
+import { tempSiblingPath } from "../fs/tempSibling";
 import { ggmlTypeInfo, tensorByteLength } from "./ggmlTypes";
 import { GGML_MAX_DIMS, GGML_MAX_NAME, GGUF_DEFAULT_ALIGNMENT } from "./ggufReader";
 import { GgufValueTag, type GgufArray, type GgufMetadata, type GgufValue } from "./ggufTypes";
-import { tempSiblingPath } from "../fs/tempSibling";
 
 /** Tensor data produced piece by piece, so a large model never has to be held in memory. */
 export interface GgufTensorDataSource {
